@@ -1,0 +1,164 @@
+"""The ``newsearch`` command: index, serve, search. It parses arguments and prints;
+the work is done by the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from search.config import resolve_index_dir
+from search.errors import NewsearchError
+from search.searcher import SORTS, ArticleIndex, SearchRequest
+
+INDEX_OPTION = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Index folder (default: $NEWSEARCH_INDEX, else ./index).",
+)
+
+
+def fail(error: NewsearchError) -> None:
+    raise click.ClickException(error.message)
+
+
+@click.group()
+@click.version_option(package_name="newsearch")
+def main() -> None:
+    """Search engine over news articles: index files, then search them."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@INDEX_OPTION
+@click.option("--rebuild", is_flag=True, help="Start the index afresh instead of updating it.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Processes for cleaning, language, dates and entities.",
+)
+@click.option("--no-entities", is_flag=True, help="Skip named-entity recognition (faster).")
+def index(
+    paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, workers: int, no_entities: bool
+) -> None:
+    """Index the articles in PATHS (files or folders, read recursively)."""
+    from tqdm import tqdm
+
+    from search.indexer import index_paths
+
+    target = resolve_index_dir(index_dir)
+    with tqdm(unit=" records", disable=None, file=sys.stderr, leave=False) as bar:
+        try:
+            summary = index_paths(
+                paths,
+                target,
+                rebuild=rebuild,
+                workers=workers,
+                entities=not no_entities,
+                on_record=bar.update,
+            )
+        except NewsearchError as error:
+            fail(error)
+    if summary.rejected:
+        click.echo(f"Rejected records and reasons: {summary.rejects_path}", err=True)
+    click.echo(f"{summary.line()} in {summary.seconds:.1f}s")
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(index_dir: Path | None, host: str, port: int, threads: int) -> None:
+    """Serve the search page and JSON API with a production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from web import create_app
+
+    target = resolve_index_dir(index_dir)
+    try:
+        count = ArticleIndex(target).count()
+    except NewsearchError as error:
+        fail(error)
+    app = create_app({"INDEX_DIR": str(target)})
+    click.echo(f"Serving {count} articles from {target} at http://{host}:{port}  (Ctrl-C stops)")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="newsearch")
+
+
+def parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@main.command()
+@click.argument("query")
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--lang", default="", help="Only articles in this language (ISO 639-1 code).")
+@click.option("--from", "date_from", callback=parse_day, help="Earliest date, YYYY-MM-DD.")
+@click.option("--to", "date_to", callback=parse_day, help="Latest date, YYYY-MM-DD.")
+@click.option("--entity", default="", help="Only articles mentioning this person, org or place.")
+@click.option("--source", default="", help="Only articles from this source.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+def search(
+    query: str,
+    index_dir: Path | None,
+    as_json: bool,
+    limit: int,
+    page: int,
+    lang: str,
+    date_from: date | None,
+    date_to: date | None,
+    entity: str,
+    source: str,
+    sort: str,
+) -> None:
+    """Search the index for QUERY and print the results."""
+    request = SearchRequest(
+        q=query,
+        page=page,
+        per_page=limit,
+        lang=lang,
+        date_from=date_from,
+        date_to=date_to,
+        entity=entity,
+        source=source,
+        sort=sort,
+    )
+    try:
+        response = ArticleIndex(resolve_index_dir(index_dir)).search(request)
+    except NewsearchError as error:
+        fail(error)
+    if as_json:
+        click.echo(json.dumps(response, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{response['total']} articles match ({response['took_ms']} ms)")
+    for number, hit in enumerate(response["results"], start=(page - 1) * limit + 1):
+        meta = " · ".join(filter(None, [hit["date"] or "undated", hit["source"], hit["lang"]]))
+        click.echo(f"\n{number}. {hit['headline']}\n   {meta}  [{hit['id']}]")
+        click.echo("   " + plain_snippet(hit["snippet"]))
+
+
+def plain_snippet(html_snippet: str) -> str:
+    """The snippet for a terminal: marks shown in bold, HTML escapes undone."""
+    from html import unescape
+
+    text = html_snippet.replace("<mark>", "\x00").replace("</mark>", "\x01")
+    text = unescape(text)
+    if sys.stdout.isatty():
+        return text.replace("\x00", "\033[1m").replace("\x01", "\033[0m")
+    return text.replace("\x00", "").replace("\x01", "")

@@ -1,0 +1,42 @@
+"""Settings with their defaults and the reason for each, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+INDEX_ENV = "NEWSEARCH_INDEX"
+DEFAULT_INDEX = Path("index")
+
+
+def resolve_index_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--index DIR``, else ``$NEWSEARCH_INDEX``, else ``./index``."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(INDEX_ENV)
+    return Path(from_env) if from_env else DEFAULT_INDEX
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep one request from taking the server down."""
+
+    max_per_page: int = 100  # the API contract: per_page over 100 is a 400
+    max_page: int = 1000  # deeper than this, a user should narrow the query
+    max_query_chars: int = 1000  # longer text is not a query someone typed
+    max_prefix_terms: int = 256  # cap on terms a prefix like econom* expands to
+    min_prefix_chars: int = 3  # shorter prefixes match most of the vocabulary
+    facet_size: int = 10  # values shown per facet
+    snippet_chars: int = 240  # length of a snippet fragment
+    search_seconds: float = 5.0  # time limit for collecting matches
+
+
+LIMITS = Limits()
+
+# The NER model only reads English; other languages get no entities (never guesses).
+ENTITY_LANGUAGES = frozenset({"en"})
+# Enough text for langdetect to be sure; more costs time without changing the answer.
+LANGUAGE_SAMPLE_CHARS = 2000
+# spaCy reads at most this much of a body: entities past it are rarely new.
+ENTITY_SAMPLE_CHARS = 20000

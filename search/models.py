@@ -1,0 +1,96 @@
+"""Typed records passed between the stages of the pipeline.
+
+raw file -> RawRecord (readers) -> Article (pipeline) -> indexed document -> Hit (searcher).
+A record that cannot go on becomes a Reject, so that every input is accounted for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+ENTITY_KINDS = ("person", "organization", "place", "other")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from: a file and, when the format has them, a line or row."""
+
+    path: str
+    line: int | None = None
+    row: int | None = None
+
+    def describe(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        if self.row is not None:
+            return f"{self.path} row {self.row}"
+        return self.path
+
+    def key(self) -> str:
+        """A stable key for records without an id or URL."""
+        position = self.line if self.line is not None else self.row
+        return self.path if position is None else f"{self.path}#{position}"
+
+
+@dataclass
+class RawRecord:
+    """One article as a reader found it, before any cleaning."""
+
+    origin: Origin
+    headline: str
+    body: str
+    record_id: str | None = None
+    date: str | None = None
+    url: str | None = None
+    source: str | None = None
+    author: str | None = None
+
+
+@dataclass
+class Reject:
+    """A record (or a whole file) that could not be indexed, with the reason."""
+
+    origin: Origin
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.origin.path,
+            "line": self.origin.line,
+            "row": self.origin.row,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Article:
+    """A cleaned, understood article, ready to be indexed."""
+
+    id: str
+    headline: str
+    body: str
+    lang: str
+    date: datetime | None
+    date_has_time: bool
+    source: str
+    url: str
+    author: str
+    path: str
+    content_hash: str
+    entities: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ENTITY_KINDS})
+    entities_status: str = "ok"
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["date"] = iso_date(self.date, self.date_has_time)
+        return data
+
+
+def iso_date(value: datetime | None, has_time: bool) -> str | None:
+    """ISO 8601: a date alone when the time is unknown."""
+    if value is None:
+        return None
+    return value.isoformat() if has_time else value.date().isoformat()

@@ -1,0 +1,47 @@
+"""Highlighted snippets: escaped article text with only ``<mark>`` tags added."""
+
+from __future__ import annotations
+
+from html import escape
+
+from whoosh.highlight import HtmlFormatter, PinpointFragmenter, get_text
+from whoosh.searching import Hit
+
+from search.config import LIMITS
+
+FRAGMENT_SEPARATOR = " … "
+
+
+class MarkFormatter(HtmlFormatter):
+    """Whoosh's HTML formatter escapes text; this one also drops its class attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(tagname="mark", between=FRAGMENT_SEPARATOR)
+
+    def format_token(self, text: str, token: object, replace: bool = False) -> str:
+        return f"<mark>{escape(get_text(text, token, replace), quote=False)}</mark>"
+
+
+FORMATTER = MarkFormatter()
+# Pinpoint fragments use the character offsets stored at index time instead of
+# re-analysing the whole body for every hit.
+FRAGMENTER = PinpointFragmenter(maxchars=LIMITS.snippet_chars, surround=80, autotrim=True)
+
+
+def snippet(hit: Hit) -> str:
+    """Up to two fragments of the body around the matched words; else the headline's match;
+    else the start of the body."""
+    for fieldname, top in (("body", 2), ("headline", 1)):
+        marked = hit.highlights(fieldname, top=top)
+        if marked:
+            return marked
+    body = hit.get("body") or ""
+    if len(body) <= LIMITS.snippet_chars:
+        return escape(body, quote=False)
+    return escape(body[: LIMITS.snippet_chars].rsplit(" ", 1)[0], quote=False) + "…"
+
+
+def configure(results: object) -> None:
+    """Give a Whoosh results object this module's fragmenter and formatter."""
+    results.fragmenter = FRAGMENTER  # type: ignore[attr-defined]
+    results.formatter = FORMATTER  # type: ignore[attr-defined]
