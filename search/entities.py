@@ -32,6 +32,9 @@ LABEL_KINDS = {
     "LANGUAGE": "other",
 }  # DATE, TIME, MONEY, PERCENT, QUANTITY, ORDINAL, CARDINAL are not entities to search by
 _POSSESSIVE = re.compile(r"\s*['’`]s?$")
+_HONORIFIC = re.compile(
+    r"^(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Mme|Mlle|Herr|Frau|Sr|Sra)\.?\s+(?=\S)"
+)
 _EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
 _SPACES = re.compile(r"\s+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -48,14 +51,28 @@ def load_model() -> Language:
     )
 
 
-def normalise_entity(text: str) -> str:
-    """``Bashar al Assad's`` -> ``Bashar al Assad``; edge punctuation and spaces tidied."""
+def normalise_entity(text: str, kind: str = "") -> str:
+    """``Bashar al Assad's`` -> ``Bashar al Assad``; ``Ms Marsh`` -> ``Marsh``; edge
+    punctuation and spaces tidied."""
     text = _SPACES.sub(" ", text).strip()
     text = _POSSESSIVE.sub("", text)
     text = _EDGE_JUNK.sub("", text)
     if text.lower().startswith("the ") and len(text) > 4:
         text = text[4:]
+    if kind == "person":
+        text = _HONORIFIC.sub("", text)
     return text
+
+
+def drop_short_mentions(people: list[str], names: list[str]) -> list[str]:
+    """Mentions by surname alone (``Marsh``) belong to a full name (``Helena Marsh``) among
+    ``names``, whatever kind the model gave the full name."""
+    full_names = [name.casefold().split() for name in names if " " in name]
+    return [
+        name
+        for name in people
+        if " " in name or not any(parts[-1] == name.casefold() for parts in full_names)
+    ]
 
 
 def empty_entities() -> dict[str, list[str]]:
@@ -74,12 +91,14 @@ def extract_entities(texts: Sequence[str], batch_size: int = 32) -> list[dict[st
             kind = LABEL_KINDS.get(ent.label_)
             if kind is None:
                 continue
-            name = normalise_entity(ent.text)
+            name = normalise_entity(ent.text, kind)
             if not name or len(name) > MAX_ENTITY_CHARS or not _LETTER.search(name):
                 continue
             key = (kind, name.casefold())
             if key not in seen:
                 seen.add(key)
                 found[kind].append(name)
+        every_name = [name for names in found.values() for name in names]
+        found["person"] = drop_short_mentions(found["person"], every_name)
         results.append(found)
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from whoosh.highlight import HtmlFormatter, PinpointFragmenter, get_text
@@ -10,6 +11,7 @@ from whoosh.searching import Hit
 from search.config import LIMITS
 
 FRAGMENT_SEPARATOR = " … "
+_LINE_BREAKS = re.compile(r"\s*\n\s*")
 
 
 class MarkFormatter(HtmlFormatter):
@@ -34,8 +36,8 @@ def snippet(hit: Hit) -> str:
     for fieldname, top in (("body", 2), ("headline", 1)):
         marked = hit.highlights(fieldname, top=top)
         if marked:
-            return marked
-    body = hit.get("body") or ""
+            return _LINE_BREAKS.sub(" ", marked.strip())
+    body = _LINE_BREAKS.sub(" ", hit.get("body") or "")
     if len(body) <= LIMITS.snippet_chars:
         return escape(body, quote=False)
     return escape(body[: LIMITS.snippet_chars].rsplit(" ", 1)[0], quote=False) + "…"
