@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The indexing script: ``scripts/index_articles.py PATH... [--index DIR] [--rebuild] [--workers N]``.
+"""The indexing script: ``index_articles.py PATH... [--index DIR] [--rebuild] [--workers N]``.
 
 A thin wrapper over ``newsearch index``, so both run the same code with the same options.
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.cli import main  # noqa: E402 - the path above makes the repo importable
+from search.cli import main
 
 if __name__ == "__main__":
     main(["index", *sys.argv[1:]], prog_name="index_articles.py")

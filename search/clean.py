@@ -240,6 +240,7 @@ _MARKER_LOOSE_PATTERNS = (
     r"more (?:stories |news |articles )?in (?:\S+ ){0,4}\S+",
     r"(?:the )?most (?:read|popular|viewed|shared|commented|watched|emailed) (?:\S+ ){0,4}\S+",
     r"(?:ads|content|sponsored|promoted) by (?:\S+ ){0,4}\S+",
+    r"popular (?:on|at|in) (?:\S+ ){0,3}\S+",
 )
 
 _FURNITURE_PATTERNS = (
@@ -271,7 +272,9 @@ _FURNITURE_PATTERNS = (
     r"sign up(?: now| here| today)?"
     r"|sign up (?:for|to) (?:our |the |my )?(?:\w+ )?newsletters?(?: here| now| today)?",
     r"(?:(?:our|free|daily|weekly) )*newsletters?",
-    rf"(?:follow|like|find) us (?:on|at) {_NETWORKS}(?:(?:,| and| or|,? and|,? or) {_NETWORKS})*",
+    rf"(?:follow|like|find) (?:us|\S+(?: \S+){{0,2}}) (?:on|at) {_NETWORKS}"
+    rf"(?:(?:,| and| or|,? and|,? or) {_NETWORKS})*",
+    r"thanks? (?:you )?for (?:signing up|subscribing)",
     # images, video, audio
     r"image (?:copyright|caption|source)(?:,? .*)?|media caption(?:,? .*)?",
     r"(?:photos?|photographs?|pictures?|pics?|images?|videos?|fotos?|bild(?:er)?|illustration"
@@ -283,12 +286,12 @@ _FURNITURE_PATTERNS = (
     # reading links
     r"(?:read|see) (?:more|also|next|the full story|full story|the latest)"
     r"(?:\s?:.*| (?:here|stories|news))?",
-    r"also read(?:\s?:.*)?|more\s?:.*|more",
+    r"also read(?:\s?:.*)?|more\s?:.*|more|filed under\s?:.*",
     r"related\s?:.*",
     # comments
     r"no comments(?: yet)?|join the (?:conversation|discussion|debate)"
     r"|(?:leave|add|post|write) a comment|comments are closed|comment on this (?:story|article)"
-    r"|hide comments",
+    r"|hide comments|comments powered by \S+",
     # page chrome
     r"loading|please wait|back to top|top of page|go to top",
     r"advertise with us|about us|contact us|terms of (?:use|service)|privacy policy"
@@ -320,6 +323,9 @@ _FURNITURE_LOOSE_PATTERNS = (
     r"listen to (?:this|the) (?:article|story|podcast|episode) [^.!?]*",
     r"read more (?:about|on|at|from) [^.!?]+",
     r"please enable javascript[^.!?]*",
+    r"[^.!?]* by clicking here",
+    r"(?:\S+ ){1,3}newsletters?",
+    r"source\s?:\s?(?:\S+ ){0,4}\S+",
     r"(?:partager|partagez|compartir|teilen) (?:sur|cet article|en|auf) [^.!?]{1,40}",
     r"(?:abonnez-vous|inscrivez-vous|suscríbete|abonnieren) [^.!?]{1,60}",
 )
@@ -470,6 +476,15 @@ def _filter_line(line: str, extra_lines: frozenset[str]) -> tuple[str | None, bo
         line = stripped
 
 
+def _open_pair(line: str, following: str) -> bool:
+    """True if ``following`` may carry on the sentence ``line`` left open.
+
+    Newswire text is often hard-wrapped at a fixed width, so "...1.50 dlrs per" / "share."
+    are one sentence, not a furniture line "share".
+    """
+    return bool(line) and following[:1].islower() and not _ends_sentence(line)
+
+
 def _is_prose(line: str) -> bool:
     """A paragraph line rather than a headline in a link list."""
     if len(line) > _PROSE_CHARS:
@@ -491,18 +506,39 @@ def remove_furniture(body: str, extra_lines: frozenset[str] = frozenset()) -> st
     "People Also Read", ...) the rest is dropped if it is only short, headline-like
     lines; if a real paragraph follows, only the marker goes.
     """
+    lines = [raw.strip() for raw in body.split("\n")]
+    verdicts: list[tuple[str | None, bool] | None] = [None] * len(lines)
+
+    def verdict(i: int) -> tuple[str | None, bool]:
+        found = verdicts[i]
+        if found is None:
+            found = verdicts[i] = _filter_line(lines[i], extra_lines)
+        return found
+
+    def wrapped(i: int, j: int) -> bool:
+        # Lines i and j = i + 1 are one hard-wrapped sentence: both are kept as they are.
+        # Two furniture lines in a row ("Comments" / "comments") are not a sentence.
+        # Judging the pair gives both lines the same answer, which keeps this idempotent.
+        return (
+            i >= 0
+            and j < len(lines)
+            and _open_pair(lines[i], lines[j])
+            and not (verdict(i)[0] is None and verdict(j)[0] is None)
+        )
+
     out: list[str] = []
     cut: int | None = None  # where the trailing list starts, if one is open
-    for raw in body.split("\n"):
-        line = raw.strip()
+    for i, line in enumerate(lines):
         if not line:
             out.append("")
             continue
-        kept, is_marker = _filter_line(line, extra_lines)
-        if kept is None:
-            if is_marker and cut is None:
-                cut = len(out)
-            continue
+        kept: str | None = line
+        if not (wrapped(i - 1, i) or wrapped(i, i + 1)):
+            kept, is_marker = verdict(i)
+            if kept is None:
+                if is_marker and cut is None:
+                    cut = len(out)
+                continue
         out.append(kept)
         if cut is not None and _is_prose(kept):
             cut = None

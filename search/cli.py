@@ -146,7 +146,9 @@ def search(
     if as_json:
         click.echo(json.dumps(response, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{response['total']} articles match ({response['took_ms']} ms)")
+    total = response["total"]
+    noun = "article matches" if total == 1 else "articles match"
+    click.echo(f"{total} {noun} ({response['took_ms']} ms)")
     for number, hit in enumerate(response["results"], start=(page - 1) * limit + 1):
         meta = " · ".join(filter(None, [hit["date"] or "undated", hit["source"], hit["lang"]]))
         click.echo(f"\n{number}. {hit['headline']}\n   {meta}  [{hit['id']}]")

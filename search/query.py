@@ -45,7 +45,8 @@ def parse_query(text: str) -> wq.Query:
     if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
         raise QueryError(
             f"The query {text!r} has no words to search for: operators (AND, OR, NOT), "
-            "brackets and very common words (the, of, ...) are not searched by themselves."
+            "brackets, single letters and very common words (the, of, ...) are not searched "
+            "by themselves."
         )
     check_prefixes(parsed)
     return parsed

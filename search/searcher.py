@@ -17,7 +17,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
-from search import snippets
+from search import snippets, whoosh_fixes  # noqa: F401 - patches Whoosh on import
 from search.config import LIMITS
 from search.errors import IndexMissing, InvalidRequest, NotFound
 from search.facets import FacetCache

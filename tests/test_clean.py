@@ -379,6 +379,17 @@ def test_marker_inside_a_sentence_does_not_cut():
     assert remove_furniture(body) == body
 
 
+def test_hard_wrapped_newswire_text_keeps_every_word():
+    body = (
+        "Harbour Holdings said it would pay a dividend of 15 cts a\n"
+        "share. Sales abroad rose five pct to 22 mln dlrs. Share\n"
+        "prices rose on the news, and analysts expect\n"
+        "more.\n"
+        "More"
+    )
+    assert remove_furniture(body) == body.removesuffix("\nMore")
+
+
 def test_extra_lines():
     learned = frozenset({furniture_key("Get the Daily Harbour app!")})
     body = "The ferry resumed.\n\nGET THE DAILY HARBOUR APP\n\nPassengers cheered."
