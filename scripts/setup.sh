@@ -23,4 +23,9 @@ fi
 # The pip that a new venv brings (23.x) cannot resolve trafilatura's lxml extra.
 .venv/bin/python -m pip install -q --disable-pip-version-check "pip==${pip_version}"
 .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+# setuptools warns at length about editable installs; show its output only if it fails.
+if ! .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps \
+    --no-build-isolation -e . > .venv/install.log 2>&1; then
+  cat .venv/install.log >&2
+  exit 1
+fi

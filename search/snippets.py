@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 from html import escape
 
-from whoosh.highlight import HtmlFormatter, PinpointFragmenter, get_text
+from whoosh.highlight import (
+    Fragment,
+    Highlighter,
+    HtmlFormatter,
+    PinpointFragmenter,
+    WholeFragmenter,
+    get_text,
+)
 from whoosh.searching import Hit
 
 from search.config import LIMITS
 
-FRAGMENT_SEPARATOR = " … "
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 
 
@@ -18,25 +24,34 @@ class MarkFormatter(HtmlFormatter):
     """Whoosh's HTML formatter escapes text; this one also drops its class attributes."""
 
     def __init__(self) -> None:
-        super().__init__(tagname="mark", between=FRAGMENT_SEPARATOR)
+        super().__init__(tagname="mark", between=" ")  # fragments carry their own "…"
 
     def format_token(self, text: str, token: object, replace: bool = False) -> str:
         return f"<mark>{escape(get_text(text, token, replace), quote=False)}</mark>"
 
+    def format_fragment(self, fragment: Fragment, replace: bool = False) -> str:
+        """A fragment cut from the middle of the text says so with an ellipsis."""
+        formatted = super().format_fragment(fragment, replace=replace).strip()
+        if fragment.startchar > 0:
+            formatted = "…" + formatted
+        if fragment.endchar < len(fragment.text.rstrip()):
+            formatted += "…"
+        return formatted
+
 
 FORMATTER = MarkFormatter()
+WHOLE_HEADLINE = Highlighter(fragmenter=WholeFragmenter(), formatter=FORMATTER)
 # Pinpoint fragments use the character offsets stored at index time instead of
 # re-analysing the whole body for every hit.
 FRAGMENTER = PinpointFragmenter(maxchars=LIMITS.snippet_chars, surround=80, autotrim=True)
 
 
 def snippet(hit: Hit) -> str:
-    """Up to two fragments of the body around the matched words; else the headline's match;
-    else the start of the body."""
-    for fieldname, top in (("body", 2), ("headline", 1)):
-        marked = hit.highlights(fieldname, top=top)
-        if marked:
-            return _LINE_BREAKS.sub(" ", marked.strip())
+    """Up to two fragments of the body around the matched words; else the whole headline
+    with its matches marked; else the start of the body."""
+    marked = hit.highlights("body", top=2) or WHOLE_HEADLINE.highlight_hit(hit, "headline", top=1)
+    if marked:
+        return _LINE_BREAKS.sub(" ", marked.strip())
     body = _LINE_BREAKS.sub(" ", hit.get("body") or "")
     if len(body) <= LIMITS.snippet_chars:
         return escape(body, quote=False)
