@@ -33,7 +33,9 @@ __all__ = [
     "clean_body",
     "clean_headline",
     "clean_text",
+    "ends_sentence",
     "furniture_key",
+    "open_pair",
     "remove_furniture",
 ]
 
@@ -291,7 +293,9 @@ _FURNITURE_PATTERNS = (
     # comments
     r"no comments(?: yet)?|join the (?:conversation|discussion|debate)"
     r"|(?:leave|add|post|write) a comment|comments are closed|comment on this (?:story|article)"
-    r"|hide comments|comments powered by \S+",
+    r"|hide comments|comments powered by \S+"
+    r"|have your say(?: (?:below|here|now|on this (?:story|article)"
+    r"|in the comments(?: below| section)?))?",
     # page chrome
     r"loading|please wait|back to top|top of page|go to top",
     r"advertise with us|about us|contact us|terms of (?:use|service)|privacy policy"
@@ -398,7 +402,8 @@ def furniture_key(line: str) -> str:
     return key[:end]
 
 
-def _ends_sentence(line: str) -> bool:
+def ends_sentence(line: str) -> bool:
+    """True if ``line`` ends in sentence punctuation, perhaps followed by closing quotes."""
     end = line.rstrip(_CLOSERS)
     return end.endswith((".", "!", "?", "…"))
 
@@ -423,7 +428,7 @@ def _furniture_kind(key: str, line: str) -> int:
             return 2
         if _FURNITURE_RE.fullmatch(form):
             return 1
-        if not _ends_sentence(line):
+        if not ends_sentence(line):
             if _MARKER_LOOSE_RE.fullmatch(form):
                 return 2
             if _FURNITURE_LOOSE_RE.fullmatch(form):
@@ -465,24 +470,26 @@ def _filter_line(line: str, extra_lines: frozenset[str]) -> tuple[str | None, bo
     while True:
         if extra_lines or _may_be_furniture(line):
             key = furniture_key(line)
-            if key and key in extra_lines:
-                return None, False
+            # The patterns first: a learned line that is also an end marker ("Recommended
+            # For You") must still open the trailing link list for removal.
             kind = _furniture_kind(key, line)
             if kind:
                 return None, kind == 2
+            if key and key in extra_lines:
+                return None, False
         stripped = _strip_tail(line)
         if stripped is None:
             return line, False
         line = stripped
 
 
-def _open_pair(line: str, following: str) -> bool:
+def open_pair(line: str, following: str) -> bool:
     """True if ``following`` may carry on the sentence ``line`` left open.
 
     Newswire text is often hard-wrapped at a fixed width, so "...1.50 dlrs per" / "share."
     are one sentence, not a furniture line "share".
     """
-    return bool(line) and following[:1].islower() and not _ends_sentence(line)
+    return bool(line) and following[:1].islower() and not ends_sentence(line)
 
 
 def _is_prose(line: str) -> bool:
@@ -522,7 +529,7 @@ def remove_furniture(body: str, extra_lines: frozenset[str] = frozenset()) -> st
         return (
             i >= 0
             and j < len(lines)
-            and _open_pair(lines[i], lines[j])
+            and open_pair(lines[i], lines[j])
             and not (verdict(i)[0] is None and verdict(j)[0] is None)
         )
 
@@ -547,6 +554,6 @@ def remove_furniture(body: str, extra_lines: frozenset[str] = frozenset()) -> st
     return _join_lines(out)
 
 
-def clean_body(body: str) -> str:
-    """clean_text then remove_furniture."""
-    return remove_furniture(clean_text(body))
+def clean_body(body: str, extra_lines: frozenset[str] = frozenset()) -> str:
+    """clean_text then remove_furniture; ``extra_lines`` are learned furniture keys."""
+    return remove_furniture(clean_text(body), extra_lines)

@@ -70,6 +70,8 @@ def index(
     if summary.rejected:
         click.echo(f"Rejected records and reasons: {summary.rejects_path}", err=True)
     click.echo(f"{summary.line()} in {summary.seconds:.1f}s")
+    if summary.rejected:
+        click.echo(summary.reasons_line())
 
 
 @main.command()

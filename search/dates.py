@@ -129,6 +129,10 @@ _LABEL = re.compile(
 )
 _UPDATED = re.compile(r"updated|stand|aktualisiert|actualizado|mis a jour|actualise", re.IGNORECASE)
 _AGENCY = re.compile(r"\([^()]{1,40}\)")
+_WEEKDAY_FIRST = re.compile(rf"(?:{_alternation(_WEEKDAYS)})(?![a-z])", re.IGNORECASE)
+_PLACE_AFTER = re.compile(
+    r",\s?(?P<place>[^.|\u2013\u2014\u2015-]{1,60}?)\s?\.?\s?[-\u2013\u2014\u2015|]"
+)
 _DATELINE_END = re.compile(r"\s?(?:[.,]\s?)?(?:[-\u2013\u2014\u2015:/|(]|$)")
 
 
@@ -241,14 +245,28 @@ def _place_like(prefix: str) -> bool:
 
 
 def _dateline_date(line: str) -> ParsedDate | None:
+    """The date of a dateline: a line that starts with a date, or with a place, a comma and a date.
+
+    A place may follow the date too, as in French datelines ("12 mars 2016, Montpellier . –").
+
+    The date must end the line or be followed by a dateline's separator (" - ", " . –", "|"...),
+    unless it opens with a weekday ("Thursday, March 15, 2012 Wikinews interviewed..."): wire
+    copy is hard-wrapped, so a sentence can put a date at the start of a line ("...notes due\n
+    April 24, 1990 paying 15 pct"), and that date is not the article's.
+    """
     found = _first_date(line)
     if found is None:
         return None
     match, parsed = found
     prefix = line[: match.start()].strip()
+    rest = _PLACE_AFTER.match(line, match.end())  # "12 mars 2016, Montpellier . –"
+    separated = bool(
+        _DATELINE_END.match(line, match.end()) or (rest and _place_like(rest["place"]))
+    )
     if not prefix:  # the line starts with the date
-        return parsed
-    if _place_like(prefix) and _DATELINE_END.match(line, match.end()):
+        return parsed if separated or _WEEKDAY_FIRST.match(match.group()) else None
+    # "LISBON, March 4", "WASHINGTON (Reuters) March 4"; not "Year to December 31, 1986".
+    if prefix.endswith((",", ")")) and _place_like(prefix) and separated:
         return parsed
     return None
 

@@ -58,6 +58,21 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     return table
 
 
+def value_counts(reader: IndexReader, fieldname: str) -> dict[str, int]:
+    """Live documents per value of an exact field (for ``cluster``: the story's size).
+
+    Counted from postings, not ``doc_frequency``, which still counts replaced documents
+    until their segment is merged.
+    """
+    if fieldname not in reader.schema:
+        return {}
+    counts = {}
+    for raw in reader.lexicon(fieldname):
+        value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        counts[value] = sum(1 for _ in reader.postings(fieldname, raw).all_ids())
+    return counts
+
+
 class FacetCache:
     """Every facet table and the day table of one index generation."""
 
@@ -67,6 +82,7 @@ class FacetCache:
         days = load_table(reader, "day")
         self.day_values = sorted(days.docs_by_value)
         self.days = days
+        self.cluster_sizes = value_counts(reader, "cluster")
 
     def count(self, docnums: set[int], size: int) -> dict[str, list[dict[str, object]]]:
         return {name: table.count(docnums, size) for name, table in self.tables.items()}

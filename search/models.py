@@ -8,9 +8,22 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 ENTITY_KINDS = ("person", "organization", "place", "other")
+
+# Why a record was rejected, from a fixed set so that runs can be counted and compared;
+# ``Reject.reason`` says the same for a person, with the details.
+RejectCode = Literal[
+    "empty",  # no headline and no body, in the file or the record, or none left after cleaning
+    "not_text",  # binary content
+    "unreadable",  # the file cannot be read, or its text not decoded in any encoding
+    "malformed",  # broken JSON, CSV row, WARC record or compressed stream
+    "unsupported_type",  # a file type, or a WARC response's content type, that is not read
+    "no_article_text",  # a page with no article in it (or an HTTP error page in a WARC)
+    "duplicate_id",  # an id used twice in one run for different content
+]
+REJECT_CODES: tuple[str, ...] = get_args(RejectCode)
 
 
 @dataclass(frozen=True)
@@ -50,18 +63,33 @@ class RawRecord:
 
 @dataclass
 class Reject:
-    """A record (or a whole file) that could not be indexed, with the reason."""
+    """A record (or a whole file) that could not be indexed: why, as a code and in words."""
 
     origin: Origin
     reason: str
+    code: RejectCode
+
+    def __post_init__(self) -> None:
+        # Two strings side by side are easy to swap; fail at once rather than count nonsense.
+        if self.code not in REJECT_CODES:
+            raise ValueError(f"unknown reject code {self.code!r}; one of {REJECT_CODES}")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": self.origin.path,
             "line": self.origin.line,
             "row": self.origin.row,
+            "code": self.code,
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A record read again exactly as it was indexed: nothing to redo."""
+
+    id: str
+    content_hash: str
 
 
 @dataclass
@@ -79,6 +107,7 @@ class Article:
     author: str
     path: str
     content_hash: str
+    raw_hash: str = ""
     entities: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ENTITY_KINDS})
     entities_status: str = "ok"
     warnings: list[str] = field(default_factory=list)

@@ -13,8 +13,9 @@ import re
 from search.clean import clean_body, clean_headline
 from search.config import ENTITY_LANGUAGES
 from search.dates import ParsedDate, find_date_in_text, parse_date, plausible
-from search.dedup import article_id, content_hash
+from search.dedup import article_id, content_hash, raw_fingerprint
 from search.entities import empty_entities, extract_entities
+from search.furniture import LearnedFurniture
 from search.language import detect_language
 from search.models import Article, RawRecord, Reject
 
@@ -23,9 +24,17 @@ HEADLINE_FROM_BODY_CHARS = 120
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
-def process_batch(records: list[RawRecord], with_entities: bool = True) -> list[Article | Reject]:
-    """Clean and understand a batch of records; each comes back as an Article or a Reject."""
-    processed = [process_record(record) for record in records]
+def process_batch(
+    records: list[RawRecord],
+    with_entities: bool = True,
+    furniture: LearnedFurniture | None = None,
+) -> list[Article | Reject]:
+    """Clean and understand a batch of records; each comes back as an Article or a Reject.
+
+    ``furniture`` holds lines learned from the corpus (search.furniture); they are dropped
+    from each body as well as the fixed furniture patterns.
+    """
+    processed = [process_record(record, furniture) for record in records]
     if with_entities:
         add_entities([item for item in processed if isinstance(item, Article)])
     else:
@@ -35,17 +44,20 @@ def process_batch(records: list[RawRecord], with_entities: bool = True) -> list[
     return processed
 
 
-def process_record(record: RawRecord) -> Article | Reject:
+def process_record(
+    record: RawRecord, furniture: LearnedFurniture | None = None
+) -> Article | Reject:
     """Every stage but entities, which run per batch."""
     headline = clean_headline(record.headline)
-    body = clean_body(record.body)
+    learned = furniture.for_source(record.source) if furniture else frozenset()
+    body = clean_body(record.body, learned)
     warnings: list[str] = []
     if not headline:
         headline = headline_from_body(body)
         if headline:
             warnings.append("no headline: the start of the body stands in for it")
     if not headline and not body:
-        return Reject(record.origin, "no text left after cleaning")
+        return Reject(record.origin, "no text left after cleaning", "empty")
     parsed, date_warnings = article_date(record, body)
     warnings.extend(date_warnings)
     return Article(
@@ -60,6 +72,7 @@ def process_record(record: RawRecord) -> Article | Reject:
         author=clean_headline(record.author or ""),
         path=record.origin.describe(),
         content_hash=content_hash(headline, body),
+        raw_hash=raw_fingerprint(record),
         warnings=warnings,
     )
 
@@ -90,10 +103,11 @@ def article_date(record: RawRecord, body: str) -> tuple[ParsedDate | None, list[
 
 def add_entities(articles: list[Article]) -> None:
     """Entities for articles in a language the model reads; a note for the others."""
-    readable = [a for a in articles if a.lang in ENTITY_LANGUAGES]
-    texts = [f"{a.headline}\n\n{a.body}" for a in readable]
-    for article, found in zip(readable, extract_entities(texts), strict=True):
-        article.entities = found
+    for lang in sorted({a.lang for a in articles if a.lang in ENTITY_LANGUAGES}):
+        readable = [a for a in articles if a.lang == lang]  # one model per language
+        texts = [f"{a.headline}\n\n{a.body}" for a in readable]
+        for article, found in zip(readable, extract_entities(texts, lang=lang), strict=True):
+            article.entities = found
     for article in articles:
         if article.lang not in ENTITY_LANGUAGES:
             article.entities = empty_entities()

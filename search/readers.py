@@ -3,7 +3,8 @@
 Formats: ``.txt`` (optional ``Key: value`` block, headline, body), ``.jsonl``,
 ``.json`` (object or array), ``.csv``/``.tsv`` with a header row, ``.html``/``.htm``
 (main text via trafilatura), and any of these gzipped. Text encodings are
-detected, not assumed.
+detected, not assumed. Web crawls in WARC files (``.warc``, ``.warc.gz``, e.g.
+CC-NEWS) are streamed record by record; their HTML responses are read as pages.
 """
 
 from __future__ import annotations
@@ -15,22 +16,34 @@ import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
+from search.dates import find_date_in_text
 from search.errors import InputMissing
-from search.models import Origin, RawRecord, Reject
+from search.models import Origin, RawRecord, Reject, RejectCode
 
 TEXT_SUFFIXES = {".txt"}
 JSON_LINES_SUFFIXES = {".jsonl", ".ndjson"}
 JSON_SUFFIXES = {".json"}
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 HTML_SUFFIXES = {".html", ".htm"}
+WARC_SUFFIXES = {".warc"}
 SUPPORTED_SUFFIXES = (
-    TEXT_SUFFIXES | JSON_LINES_SUFFIXES | JSON_SUFFIXES | set(TABLE_SUFFIXES) | HTML_SUFFIXES
+    TEXT_SUFFIXES
+    | JSON_LINES_SUFFIXES
+    | JSON_SUFFIXES
+    | set(TABLE_SUFFIXES)
+    | HTML_SUFFIXES
+    | WARC_SUFFIXES
 )
+HTML_CONTENT_TYPES = {"text/html", "application/xhtml+xml"}
 
 # Structured records name their fields in many ways; the first present wins.
 FIELD_NAMES: dict[str, tuple[str, ...]] = {
@@ -114,21 +127,28 @@ def read_file(path: Path) -> Iterator[RawRecord | Reject]:
     origin = Origin(str(path))
     suffix, gzipped = format_suffix(path)
     if suffix not in SUPPORTED_SUFFIXES:
-        yield Reject(origin, f"unsupported file type '{suffix or path.name}'")
+        yield Reject(origin, f"unsupported file type '{suffix or path.name}'", "unsupported_type")
+        return
+    if suffix in WARC_SUFFIXES:
+        yield from read_warc(path, origin)
         return
     try:
         data = path.read_bytes()
         if gzipped:
             data = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as error:
-        yield Reject(origin, f"cannot read file: {error}")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        yield Reject(origin, f"cannot read file: {error}", "malformed")
+        return
+    except OSError as error:
+        yield Reject(origin, f"cannot read file: {error}", "unreadable")
         return
     text = decode(data)
     if text is None:
-        yield Reject(origin, "binary or undecodable content")
+        code: RejectCode = "not_text" if is_binary(data) else "unreadable"
+        yield Reject(origin, "binary or undecodable content", code)
         return
     if not text.strip():
-        yield Reject(origin, "empty file")
+        yield Reject(origin, "empty file", "empty")
         return
     if suffix in TEXT_SUFFIXES:
         yield from read_text(text, origin)
@@ -142,9 +162,14 @@ def read_file(path: Path) -> Iterator[RawRecord | Reject]:
         yield read_html(text, origin)
 
 
+def is_binary(data: bytes) -> bool:
+    """NUL bytes near the start: no text encoding this reader accepts has them."""
+    return b"\x00" in data[:SNIFF_BYTES]
+
+
 def decode(data: bytes) -> str | None:
     """UTF-8 when the bytes are UTF-8, else the detected encoding; None for binary data."""
-    if b"\x00" in data[:SNIFF_BYTES]:
+    if is_binary(data):
         return None
     try:
         return data.decode("utf-8-sig")
@@ -198,7 +223,7 @@ def read_json_lines(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
-            yield Reject(where, f"malformed JSON: {error.msg} at column {error.colno}")
+            yield Reject(where, f"malformed JSON: {error.msg} at column {error.colno}", "malformed")
             continue
         yield from_mapping(value, where)
 
@@ -207,7 +232,7 @@ def read_json(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        yield Reject(origin, f"malformed JSON: {error.msg} at line {error.lineno}")
+        yield Reject(origin, f"malformed JSON: {error.msg} at line {error.lineno}", "malformed")
         return
     if isinstance(value, list):
         for number, item in enumerate(value, start=1):
@@ -224,38 +249,30 @@ def read_table(text: str, origin: Origin, delimiter: str) -> Iterator[RawRecord 
             where = Origin(origin.path, row=number)
             if None in row:
                 width = len(reader.fieldnames or [])
-                yield Reject(where, f"row has more fields than the header's {width}")
+                reason = f"row has more fields than the header's {width}"
+                yield Reject(where, reason, "malformed")
                 continue
             yield from_mapping(row, where)
     except csv.Error as error:
-        yield Reject(origin, f"malformed {delimiter!r}-separated file: {error}")
+        yield Reject(origin, f"malformed {delimiter!r}-separated file: {error}", "malformed")
 
 
 def read_html(text: str, origin: Origin) -> RawRecord | Reject:
-    import trafilatura  # imported here: it is slow to import and only HTML needs it
+    """An HTML page: its main text, title, date and author (search.html finds them)."""
+    # Imported here: trafilatura is slow to import and only HTML needs it.
+    from search.html import extract_article
 
-    document = trafilatura.bare_extraction(
-        text,
-        with_metadata=True,
-        include_comments=False,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    if document is None or not (document.text or "").strip():
-        return Reject(origin, "no article text found in the HTML page")
-    headline = document.title or ""
-    body = document.text or ""
-    # trafilatura repeats the <h1> as the first line of the text.
-    first, _, remainder = body.partition("\n")
-    if headline and first.strip() == headline.strip():
-        body = remainder
+    page = extract_article(text)
+    if page is None:
+        return Reject(origin, "no article text found in the HTML page", "no_article_text")
     return make_record(
         {
-            "headline": headline,
-            "body": body,
-            "url": document.url or "",
-            "source": document.sitename or document.hostname or "",
-            "author": document.author or "",
-            "date": document.date or "",
+            "headline": page.title,
+            "body": page.body,
+            "url": page.url or "",
+            "source": page.sitename or "",
+            "author": page.author or "",
+            "date": page.date or "",
         },
         origin,
     )
@@ -264,7 +281,7 @@ def read_html(text: str, origin: Origin) -> RawRecord | Reject:
 def from_mapping(value: Any, origin: Origin) -> RawRecord | Reject:
     """Map a structured record's many possible field names onto RawRecord."""
     if not isinstance(value, dict):
-        return Reject(origin, f"expected an object, found {type(value).__name__}")
+        return Reject(origin, f"expected an object, found {type(value).__name__}", "malformed")
     lowered = {str(k).lower(): v for k, v in value.items() if k is not None}
     fields = {}
     for name, candidates in FIELD_NAMES.items():
@@ -296,7 +313,7 @@ def make_record(fields: dict[str, str], origin: Origin) -> RawRecord | Reject:
     headline = fields.get("headline", "").strip()
     body = fields.get("body", "").strip()
     if not headline and not body:
-        return Reject(origin, "no headline and no body text")
+        return Reject(origin, "no headline and no body text", "empty")
     return RawRecord(
         origin=origin,
         headline=headline,
@@ -307,3 +324,89 @@ def make_record(fields: dict[str, str], origin: Origin) -> RawRecord | Reject:
         source=fields.get("source") or None,
         author=fields.get("author") or None,
     )
+
+
+def read_warc(path: Path, origin: Origin) -> Iterator[RawRecord | Reject]:
+    """The HTML responses in a WARC file (plain or gzipped, as crawlers write them).
+
+    Streamed with warcio, one record at a time: a crawl file is a series of gzip
+    members that can run to gigabytes. Each record's position in the file is its
+    ``row``. Requests, metadata, warcinfo and revisit records describe the crawl and are
+    skipped without a trace; a response that is not HTML, or not a success, is a Reject.
+    """
+    number = 0
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                number += 1
+                where = Origin(origin.path, row=number)
+                # warcio reads anything it can: text that is not a WARC at all comes
+                # back as a record of the older ARC format.
+                if record.format != "warc":
+                    yield Reject(where, "not a WARC record", "malformed")
+                    return
+                if record.rec_type == "response":
+                    yield read_warc_response(record, where)
+    except OSError as error:
+        yield Reject(origin, f"cannot read file: {error}", "unreadable")
+    except (ArchiveLoadFailed, EOFError, zlib.error) as error:
+        where = Origin(origin.path, row=number + 1)
+        yield Reject(where, f"malformed WARC record: {error}".strip(), "malformed")
+
+
+def read_warc_response(record: Any, origin: Origin) -> RawRecord | Reject:
+    """One WARC response record: its HTML page, with the crawl's URL and date as metadata."""
+    http = record.http_headers
+    content_type = (http.get_header("Content-Type") or "") if http else ""
+    mime, _, params = content_type.partition(";")
+    if mime.strip().lower() not in HTML_CONTENT_TYPES:
+        reason = f"WARC response is not HTML (content type {mime.strip() or 'none'})"
+        return Reject(origin, reason, "unsupported_type")
+    status = http.get_statuscode() or ""
+    if not status.startswith("2"):
+        return Reject(origin, f"HTTP status {status}: not an article page", "no_article_text")
+    # Only HTML is read into memory; warcio skips over other payloads (video, images).
+    data = record.content_stream().read()
+    # warcio does not complain about a record cut short: it has fewer bytes than declared.
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        return Reject(origin, "WARC record is cut short (truncated file?)", "malformed")
+    text = decode_with_charset(data, charset_param(params))
+    if text is None:
+        return Reject(origin, "binary or undecodable content", "unreadable")
+    page = read_html(text, origin)
+    if isinstance(page, Reject):
+        return page
+    url = record.rec_headers.get_header("WARC-Target-URI") or ""
+    # WARC-Date is when the page was fetched, not when it was published: it is only an
+    # upper bound. A crawl of news sites (CC-NEWS) fetches articles within hours of
+    # publication, so it stands in for the date -- but only when the page itself gives
+    # none, in its metadata or in a dateline, which the pipeline reads next.
+    crawled = record.rec_headers.get_header("WARC-Date")
+    date = page.date
+    if date is None and find_date_in_text(page.body) is None:
+        date = crawled
+    return replace(
+        page,
+        url=url or page.url,
+        date=date,
+        source=page.source or urlsplit(url).hostname or None,
+    )
+
+
+def charset_param(params: str) -> str | None:
+    """The ``charset`` of a Content-Type header's parameters (``; charset=utf-8``)."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None
+
+
+def decode_with_charset(data: bytes, charset: str | None) -> str | None:
+    """The declared charset when it decodes the bytes; else detection, as for files."""
+    if charset and not is_binary(data):
+        try:
+            return data.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return decode(data)

@@ -16,7 +16,7 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 from search.models import ENTITY_KINDS
@@ -31,10 +31,10 @@ FACET_FIELDS = {
     "year": "year",
 }
 ENTITY_TAG_FIELDS = {kind: f"{kind}_tag" for kind in ENTITY_KINDS}
-# Fields a query searches when it names none, with their relative weights.
+# Fields a query searches when it names none; their weights are set at query time
+# (search.config.Ranking) so that tuning them needs no re-indexing.
 SEARCHED_FIELDS = ("headline", "body", "person", "organization", "place", "other")
-HEADLINE_BOOST = 2.0
-ENTITY_BOOST = 1.5
+ENTITY_FIELDS = ("person", "organization", "place", "other")
 
 
 def text_analyzer() -> Analyzer:
@@ -48,12 +48,17 @@ def text_analyzer() -> Analyzer:
     )
 
 
+def tag_field(stored: bool = False) -> ID:
+    """Exact values, one per line, case and commas kept ("Coffee, Sugar and Cocoa Exchange")."""
+    return ID(stored=stored, analyzer=RegexTokenizer(r"[^\n]+"))
+
+
 def build_schema() -> Schema:
     analyzer = text_analyzer()
     exact_lowercase = IDTokenizer() | LowercaseFilter()
     fields = {
         "id": ID(stored=True, unique=True),
-        "headline": TEXT(stored=True, analyzer=analyzer, field_boost=HEADLINE_BOOST, chars=True),
+        "headline": TEXT(stored=True, analyzer=analyzer, chars=True),
         "body": TEXT(stored=True, analyzer=analyzer, chars=True),
         "date": DATETIME(sortable=True),
         "dated": NUMERIC(sortable=True),
@@ -62,16 +67,25 @@ def build_schema() -> Schema:
         "date_iso": STORED(),
         "lang": ID(stored=True, analyzer=exact_lowercase),
         "source": TEXT(analyzer=analyzer),
-        "source_tag": KEYWORD(stored=True, commas=True, lowercase=False),
+        "source_tag": tag_field(stored=True),
         "url": STORED(),
         "author": TEXT(stored=True, analyzer=analyzer),
         "path": STORED(),
         "content_hash": ID(stored=True),
+        # The story cluster (search.dedup): the id of its first article. Its size is
+        # counted per index generation at search time, since Whoosh cannot update a
+        # stored number without rewriting the whole document.
+        "cluster": ID(stored=True),
+        # The story's MinHash signature, so that the next run can rebuild the clusters.
+        "minhash": STORED(),
+        # A fingerprint of the record as read, so that a re-run skips unchanged records
+        # before any cleaning or entity extraction.
+        "raw_hash": STORED(),
         "entities": STORED(),
         "entities_status": STORED(),
         "warnings": STORED(),
     }
     for kind in ENTITY_KINDS:
-        fields[kind] = TEXT(analyzer=analyzer, field_boost=ENTITY_BOOST)
-        fields[ENTITY_TAG_FIELDS[kind]] = KEYWORD(commas=True, lowercase=False, scorable=True)
+        fields[kind] = TEXT(analyzer=analyzer)
+        fields[ENTITY_TAG_FIELDS[kind]] = tag_field()
     return Schema(**fields)

@@ -14,16 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.searching import Searcher
+from whoosh import query as wq
+from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from search import snippets, whoosh_fixes  # noqa: F401 - patches Whoosh on import
-from search.config import LIMITS
+from search.config import LIMITS, RANKING, Ranking
 from search.errors import IndexMissing, InvalidRequest, NotFound
 from search.facets import FacetCache
 from search.models import ENTITY_KINDS
-from search.query import parse_query
+from search.query import ParsedQuery, parse_query
 from search.schema import INDEX_NAME
+from search.scoring import NewsBM25F
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -72,8 +74,9 @@ class ArticleIndex:
     renewed when the indexer commits a new generation, without a restart.
     """
 
-    def __init__(self, index_dir: Path) -> None:
+    def __init__(self, index_dir: Path, ranking: Ranking = RANKING) -> None:
         self.index_dir = Path(index_dir)
+        self.ranking = ranking
         self._local = threading.local()
         self._lock = threading.Lock()
         self._facets: tuple[int, FacetCache] | None = None
@@ -93,7 +96,8 @@ class ArticleIndex:
         """This thread's searcher, reopened if the index has changed."""
         current: Searcher | None = getattr(self._local, "searcher", None)
         if current is None:
-            current = self._index().searcher()
+            weighting = NewsBM25F(B=self.ranking.b, K1=self.ranking.k1)
+            current = self._index().searcher(weighting=weighting)
         elif not current.up_to_date():
             current = current.refresh()
         self._local.searcher = current
@@ -112,35 +116,62 @@ class ArticleIndex:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Run one search. Raises InvalidRequest or QueryError for a bad request."""
         started = time.perf_counter()
-        request.validate()
-        query = parse_query(request.q)
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
-        allowed = self.allowed_docs(request, facets)
-        matched = set(searcher.docs_for_query(query))
-        if allowed is not None:
-            matched &= allowed
+        match = self.match(request, searcher, facets)
+        results = self.rank(request, searcher, match)
         end = request.page * request.per_page
-        results = searcher.search(
-            query,
-            limit=end,
-            filter=matched if allowed is not None else None,
-            sortedby=sort_facet(request.sort),
-            terms=True,
-        )
         snippets.configure(results)
-        hits = [hit_json(hit, request.sort) for hit in results[end - request.per_page : end]]
-        return {
+        page = results[end - request.per_page : end]
+        hits = [hit_json(hit, request.sort, facets.cluster_sizes) for hit in page]
+        response = {
             "query": request.q,
-            "total": len(matched),
+            "total": len(match.docs),
             "page": request.page,
             "per_page": request.per_page,
             "sort": request.sort,
             "filters": request.filters(),
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "took_ms": 0.0,
             "results": hits,
-            "facets": facets.count(matched, LIMITS.facet_size),
+            "facets": facets.count(match.docs, LIMITS.facet_size),
         }
+        if match.relaxed:
+            response["notice"] = (
+                "No article has all of these words; showing articles with any of them."
+            )
+        response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return response
+
+    def ranked_ids(self, request: SearchRequest) -> list[str]:
+        """The ids of one page of results, without snippets or facets (for evaluation)."""
+        searcher = self.searcher()
+        match = self.match(request, searcher, self.facet_cache(searcher))
+        end = request.page * request.per_page
+        results = self.rank(request, searcher, match)
+        return [hit["id"] for hit in results[end - request.per_page : end]]
+
+    def match(self, request: SearchRequest, searcher: Searcher, facets: FacetCache) -> Match:
+        """The documents a request matches: the query's, within the filters. A plain
+        query whose words never all meet is relaxed to any of its words."""
+        request.validate()
+        parsed = parse_query(request.q, self.ranking)
+        allowed = self.allowed_docs(request, facets)
+        docs = matching_docs(searcher, parsed.query, allowed)
+        if not docs and parsed.relaxed is not None:
+            relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed)
+            if relaxed_docs:
+                return Match(parsed, parsed.relaxed, relaxed_docs, allowed, relaxed=True)
+        return Match(parsed, parsed.query, docs, allowed, relaxed=False)
+
+    def rank(self, request: SearchRequest, searcher: Searcher, match: Match) -> Results:
+        """Score and sort the matched documents."""
+        return searcher.search(
+            match.query,
+            limit=request.page * request.per_page,
+            filter=match.docs if match.allowed is not None else None,
+            sortedby=sort_facet(request.sort),
+            terms=True,
+        )
 
     def allowed_docs(self, request: SearchRequest, facets: FacetCache) -> set[int] | None:
         """The documents the filters let through; None when there are no filters."""
@@ -160,10 +191,25 @@ class ArticleIndex:
 
     def article(self, article_id: str) -> dict[str, Any]:
         """Every stored field of one article. Raises NotFound."""
-        fields = self.searcher().document(id=article_id)
+        searcher = self.searcher()
+        fields = searcher.document(id=article_id)
         if fields is None:
             raise NotFound(f"No article has the id {article_id!r}.")
-        return article_json(fields)
+        return article_json(fields, self.facet_cache(searcher).cluster_sizes)
+
+
+@dataclass(frozen=True)
+class Match:
+    parsed: ParsedQuery
+    query: wq.Query
+    docs: set[int]
+    allowed: set[int] | None
+    relaxed: bool
+
+
+def matching_docs(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> set[int]:
+    docs = set(searcher.docs_for_query(query))
+    return docs if allowed is None else docs & allowed
 
 
 def sort_facet(sort: str) -> MultiFacet | None:
@@ -175,7 +221,7 @@ def sort_facet(sort: str) -> MultiFacet | None:
     )
 
 
-def hit_json(hit: Any, sort: str) -> dict[str, Any]:
+def hit_json(hit: Any, sort: str, cluster_sizes: dict[str, int]) -> dict[str, Any]:
     fields = hit.fields()
     return {
         "id": fields["id"],
@@ -187,7 +233,17 @@ def hit_json(hit: Any, sort: str) -> dict[str, Any]:
         "entities": entities_json(fields),
         "snippet": snippets.snippet(hit),
         "score": round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
+        **cluster_json(fields, cluster_sizes),
     }
+
+
+def cluster_json(fields: dict[str, Any], cluster_sizes: dict[str, int]) -> dict[str, Any]:
+    """The article's story cluster (search.dedup) and how many indexed articles it has.
+
+    An article indexed before clusters existed has no cluster field: it is its own.
+    """
+    cluster = fields.get("cluster") or fields["id"]
+    return {"cluster": cluster, "cluster_size": cluster_sizes.get(cluster, 1)}
 
 
 def entities_json(fields: dict[str, Any]) -> dict[str, list[str]]:
@@ -195,7 +251,7 @@ def entities_json(fields: dict[str, Any]) -> dict[str, list[str]]:
     return {kind: list(stored.get(kind, [])) for kind in ENTITY_KINDS}
 
 
-def article_json(fields: dict[str, Any]) -> dict[str, Any]:
+def article_json(fields: dict[str, Any], cluster_sizes: dict[str, int]) -> dict[str, Any]:
     return {
         "id": fields["id"],
         "headline": fields.get("headline", ""),
@@ -210,6 +266,7 @@ def article_json(fields: dict[str, Any]) -> dict[str, Any]:
         "path": fields.get("path", ""),
         "content_hash": fields.get("content_hash", ""),
         "warnings": list(fields.get("warnings") or []),
+        **cluster_json(fields, cluster_sizes),
     }
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from search import indexer
 from search.errors import IndexLocked, InputMissing
 from search.indexer import index_paths, write_lock
 from search.searcher import ArticleIndex, SearchRequest
@@ -110,3 +111,36 @@ def test_missing_input_fails_before_touching_the_index(tmp_path):
     with pytest.raises(InputMissing):
         index_paths([tmp_path / "nope"], tmp_path / "ix")
     assert not (tmp_path / "ix").exists()
+
+
+def test_rerun_skips_the_pipeline_for_records_read_as_before(tmp_path, monkeypatch):
+    source = corpus(tmp_path / "in")
+    index_paths([source], tmp_path / "ix")
+    processed: list[int] = []
+    original = indexer.process_batch
+
+    def counting(records, **kwargs):
+        processed.append(len(records))
+        return original(records, **kwargs)
+
+    monkeypatch.setattr(indexer, "process_batch", counting)
+    again = index_paths([source], tmp_path / "ix")
+    assert again.line() == "read 5, indexed 0, unchanged 2, duplicates 1, rejected 2"
+    assert sum(processed) == 1  # only the exact duplicate under another id is cleaned again
+
+
+def test_entity_names_with_commas_filter_and_facet_exactly(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text(
+        json.dumps({"id": "c1", "title": "Exchange sets cocoa limits",
+                    "text": "The Coffee, Sugar and Cocoa Exchange in New York set new limits "
+                            "on Monday, traders said."}) + "\n"
+    )  # fmt: skip
+    index_paths([folder], tmp_path / "ix")
+    articles = ArticleIndex(tmp_path / "ix")
+    names = articles.article("c1")["entities"]["organization"]
+    name = next(n for n in names if "," in n)
+    facet = articles.search(SearchRequest())["facets"]["organization"]
+    assert name in [item["value"] for item in facet]
+    assert articles.search(SearchRequest(entity=name))["total"] == 1

@@ -39,6 +39,8 @@ def test_response_has_the_contract_fields(articles):
         "entities",
         "snippet",
         "score",
+        "cluster",
+        "cluster_size",
     }
     assert set(hit["entities"]) == {"person", "organization", "place", "other"}
     assert set(response["facets"]) == {"lang", "source", "person", "organization", "place", "year"}

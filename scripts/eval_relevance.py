@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Relevance evaluation: the project's search call against SQLite FTS5 and bm25s.
+
+Two judged sets, both read from ../shared/data (never copied into the repo):
+
+* TIME (Time magazine 1963): 423 articles, 83 long natural-language queries, judgments.
+* Reuters-21578 topics: a team-written 2-5 word query per topic with at least 20
+  documents; the relevant documents are those labelled with the topic.
+
+Every query is sent as a user would type it (plain words, no operators). Ranking
+parameters are chosen by k-fold cross-validation over the queries and the held-out
+figure is the one reported. Usage:
+
+    scripts/eval_relevance.py [--data DIR] [--set time|reuters|both] [--folds 5] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import ir_measures  # noqa: E402 - after the path set-up, like the library imports below
+from ir_measures import AP, P, nDCG  # noqa: E402
+
+from search.config import RANKING, Ranking  # noqa: E402
+from search.indexer import index_paths  # noqa: E402
+from search.searcher import ArticleIndex, SearchRequest  # noqa: E402
+
+Run = dict[str, dict[str, float]]
+Qrels = dict[str, dict[str, int]]
+DEPTH = 100
+TIME_HEADER = re.compile(r"^\*TEXT\s+(\d+)\s+(\S+)\s+(?:\S+\s+)?PAGE\s+(\d+)", re.MULTILINE)
+# Headline stand-in for TIME (no headline markup): its first words, as the peers get them.
+TIME_HEADLINE_WORDS = 8
+
+# Natural queries a reader would type for Reuters-21578 topics (written by the team).
+REUTERS_QUERIES = {
+    "acq": "company takeover bid",
+    "alum": "aluminium prices",
+    "bop": "balance of payments deficit",
+    "carcass": "beef and pork meat",
+    "cocoa": "cocoa exports",
+    "coffee": "coffee prices quota",
+    "copper": "copper mine output",
+    "cotton": "cotton crop",
+    "cpi": "consumer price inflation",
+    "crude": "crude oil prices",
+    "dlr": "dollar exchange rate",
+    "earn": "quarterly earnings per share",
+    "gas": "gasoline prices",
+    "gnp": "gross national product growth",
+    "gold": "gold mine",
+    "grain": "grain exports",
+    "interest": "interest rate cut",
+    "ipi": "industrial production index",
+    "iron-steel": "steel production",
+    "jobs": "unemployment rate",
+    "livestock": "cattle and hog herds",
+    "money-fx": "foreign exchange market intervention",
+    "money-supply": "money supply growth",
+    "nat-gas": "natural gas reserves",
+    "oilseed": "soybean oilseed crop",
+    "reserves": "foreign currency reserves",
+    "retail": "retail sales",
+    "rubber": "natural rubber agreement",
+    "ship": "shipping ports strike",
+    "sugar": "sugar production",
+    "trade": "trade deficit surplus",
+    "veg-oil": "vegetable oil palm oil",
+    "wheat": "wheat exports",
+    "wpi": "wholesale prices",
+    "corn": "corn harvest",
+    "barley": "barley sales",
+    "rice": "rice exports",
+    "tin": "tin council",
+    "zinc": "zinc smelter",
+    "housing": "housing starts",
+    "lead": "lead metal prices",
+    "heat": "heating oil",
+    "fuel": "fuel oil",
+    "pet-chem": "petrochemical plant",
+    "strategic-metal": "strategic metals",
+    "sorghum": "sorghum",
+    "meal-feed": "animal feed meal",
+    "soybean": "soybean exports",
+    "lei": "leading economic indicators",
+    "income": "personal income",
+    "silver": "silver prices",
+    "orange": "orange juice",
+}
+
+
+@dataclass
+class JudgedSet:
+    name: str
+    docs: list[dict[str, str]]  # id, headline, body (and date when known)
+    queries: dict[str, str]
+    qrels: Qrels
+
+
+def shared_data(explicit: str | None) -> Path:
+    root = explicit or os.environ.get("NEWSEARCH_SHARED_DATA") or REPO.parent / "shared" / "data"
+    return Path(root)
+
+
+def load_time(folder: Path) -> JudgedSet:
+    """TIME.ALL documents (judgments use 1-based positions), TIME.QUE, TIME.REL."""
+    text = (folder / "TIME.ALL").read_text(encoding="ascii", errors="replace")
+    text = text.split("*STOP")[0]
+    parts = re.split(r"^\*TEXT[^\n]*\n", text, flags=re.MULTILINE)[1:]
+    docs = []
+    for position, part in enumerate(parts, start=1):
+        words = " ".join(part.split())
+        cut = words.split(" ")
+        docs.append(
+            {
+                "id": f"time-{position}",
+                "headline": " ".join(cut[:TIME_HEADLINE_WORDS]),
+                "body": " ".join(cut[TIME_HEADLINE_WORDS:]),
+            }
+        )
+    queries = {}
+    raw = (folder / "TIME.QUE").read_text(encoding="ascii").split("*STOP")[0]
+    for block in re.split(r"^\*FIND\s+", raw, flags=re.MULTILINE)[1:]:
+        number, _, query = block.partition("\n")
+        queries[number.strip()] = " ".join(query.split())
+    qrels: Qrels = {}
+    for line in (folder / "TIME.REL").read_text(encoding="ascii").splitlines():
+        fields = line.split()
+        if fields:
+            known = [d for d in fields[1:] if int(d) <= len(docs)]  # 3 point past the end
+            qrels[fields[0]] = {f"time-{d}": 1 for d in known}
+    return JudgedSet("TIME", docs, queries, qrels)
+
+
+def load_script(name: str) -> ModuleType:
+    path = REPO / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_reuters(folder: Path, min_docs: int = 20) -> JudgedSet:
+    """Reuters-21578 with topic labels as judgments; documents without a body are left out."""
+    importer = load_script("import_reuters21578")
+    docs, by_topic = [], {}
+    for path in sorted(folder.glob("reut2-*.sgm")):
+        for record in importer.iter_documents(path):
+            if not record["body"].strip():
+                continue
+            docs.append({"id": record["id"], "headline": record["headline"],
+                         "body": record["body"], "date": record["date"]})  # fmt: skip
+            for topic in record["topics"]:
+                by_topic.setdefault(topic, set()).add(record["id"])
+    queries, qrels = {}, {}
+    for topic, query in REUTERS_QUERIES.items():
+        if len(by_topic.get(topic, ())) >= min_docs:
+            queries[topic] = query
+            qrels[topic] = dict.fromkeys(sorted(by_topic[topic]), 1)
+    return JudgedSet("Reuters-21578 topics", docs, queries, qrels)
+
+
+def build_project_index(judged: JudgedSet, folder: Path) -> Path:
+    source = folder / "articles.jsonl"
+    with source.open("w", encoding="utf-8") as out:
+        for doc in judged.docs:
+            out.write(json.dumps(doc) + "\n")
+    target = folder / "index"
+    summary = index_paths([source], target, workers=2, entities=True)
+    print(f"  project index: {summary.line()} in {summary.seconds:.1f}s", file=sys.stderr)
+    return target
+
+
+def project_run(index_dir: Path, queries: dict[str, str], ranking: Ranking) -> Run:
+    articles = ArticleIndex(index_dir, ranking=ranking)
+    run: Run = {}
+    for qid, text in queries.items():
+        response = articles.ranked_ids(SearchRequest(q=text, per_page=DEPTH))
+        run[qid] = {doc_id: float(DEPTH - rank) for rank, doc_id in enumerate(response)}
+    return run
+
+
+def fts5_run(judged: JudgedSet) -> Run:
+    """SQLite FTS5 with the porter stemmer, bm25() with headline weight 2, OR query."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, headline, body, "
+               "tokenize='porter unicode61')")  # fmt: skip
+    db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
+                   [(d["id"], d["headline"], d["body"]) for d in judged.docs])  # fmt: skip
+    run: Run = {}
+    for qid, text in judged.queries.items():
+        words = re.findall(r"\w+", text.lower())
+        match = " OR ".join(f'"{w}"' for w in words)
+        rows = db.execute(
+            "SELECT id, bm25(docs, 0.0, 2.0, 1.0) AS s FROM docs WHERE docs MATCH ? "
+            "ORDER BY s LIMIT ?",
+            (match, DEPTH),
+        ).fetchall()
+        run[qid] = {doc_id: -score for doc_id, score in rows}
+    return run
+
+
+def bm25s_run(judged: JudgedSet) -> Run:
+    """bm25s with English stop words and the Snowball stemmer, headline + body as one text."""
+    import bm25s
+    import Stemmer
+
+    stemmer = Stemmer.Stemmer("english")
+    corpus = [f"{d['headline']}\n{d['body']}" for d in judged.docs]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(corpus, stopwords="en", stemmer=stemmer, show_progress=False),
+                    show_progress=False)  # fmt: skip
+    run: Run = {}
+    ids = [d["id"] for d in judged.docs]
+    for qid, text in judged.queries.items():
+        tokens = bm25s.tokenize([text], stopwords="en", stemmer=stemmer, show_progress=False)
+        if not tokens.vocab:
+            run[qid] = {}
+            continue
+        results, scores = retriever.retrieve(tokens, k=min(DEPTH, len(ids)), show_progress=False)
+        run[qid] = {ids[i]: float(s) for i, s in zip(results[0], scores[0], strict=True) if s > 0}
+    return run
+
+
+MEASURES = (nDCG @ 10, AP @ 100, P @ 10)
+
+
+def score(run: Run, qrels: Qrels, qids: Iterable[str] | None = None) -> dict[str, float]:
+    """Mean of each measure over ``qids`` (all judged queries by default); a query with no
+    results scores 0, as it would for a user."""
+    chosen = set(qids) if qids is not None else set(qrels)
+    judged = {q: r for q, r in qrels.items() if q in chosen and r}
+    full_run = {q: run.get(q) or {"__none__": 0.0} for q in judged}
+    values = ir_measures.calc_aggregate(MEASURES, judged, full_run)
+    return {str(measure): values[measure] for measure in MEASURES}
+
+
+def folds(qids: Sequence[str], k: int) -> list[list[str]]:
+    ordered = sorted(qids, key=lambda q: (len(q), q))
+    return [ordered[i::k] for i in range(k)]
+
+
+def candidate_rankings() -> list[Ranking]:
+    """The grid cross-validation chooses from; RANKING (the shipped default) is in it."""
+    grid = [RANKING]
+    for headline_boost in (1.0, 2.0):
+        for entity_boost in (0.1, 1.0):
+            for k1 in (0.9, 1.2, 1.6):
+                for b in (0.6, 0.75, 0.9):
+                    grid.append(replace(RANKING, headline_boost=headline_boost,
+                                        entity_boost=entity_boost, k1=k1, b=b))  # fmt: skip
+    return grid
+
+
+def cross_validate(
+    index_dir: Path, judged: JudgedSet, k: int, grid: list[Ranking]
+) -> tuple[dict[str, float], list[Ranking]]:
+    """Held-out figures: each fold is scored with the ranking best on the other folds."""
+    runs = [project_run(index_dir, judged.queries, ranking) for ranking in grid]
+    held_out: Run = {}
+    chosen = []
+    qids = [q for q in judged.queries if judged.qrels.get(q)]
+    for fold in folds(qids, k):
+        train = [q for q in qids if q not in fold]
+        best = max(range(len(grid)), key=lambda i: score(runs[i], judged.qrels, train)["nDCG@10"])
+        chosen.append(grid[best])
+        held_out.update({q: runs[best].get(q, {}) for q in fold})
+    return score(held_out, judged.qrels), chosen
+
+
+def evaluate(judged: JudgedSet, k: int, tune: bool) -> dict[str, object]:
+    print(f"{judged.name}: {len(judged.docs)} documents, {len(judged.queries)} queries",
+          file=sys.stderr)  # fmt: skip
+    peers: dict[str, Callable[[JudgedSet], Run]] = {"SQLite FTS5": fts5_run, "bm25s": bm25s_run}
+    figures: dict[str, dict[str, float]] = {}
+    for name, make_run in peers.items():
+        figures[name] = score(make_run(judged), judged.qrels)
+    with tempfile.TemporaryDirectory() as folder:
+        index_dir = build_project_index(judged, Path(folder))
+        started = time.perf_counter()
+        default_run = project_run(index_dir, judged.queries, RANKING)
+        per_query_ms = (time.perf_counter() - started) * 1000 / max(1, len(judged.queries))
+        figures["newsearch (shipped defaults)"] = score(default_run, judged.qrels)
+        chosen: list[Ranking] = []
+        if tune:
+            held_out, chosen = cross_validate(index_dir, judged, k, candidate_rankings())
+            figures[f"newsearch ({k}-fold held-out)"] = held_out
+    return {
+        "set": judged.name,
+        "documents": len(judged.docs),
+        "queries": len(judged.queries),
+        "figures": figures,
+        "project_ms_per_query": round(per_query_ms, 1),
+        "chosen_per_fold": [asdict(r) for r in chosen],
+    }
+
+
+def print_table(result: dict[str, object]) -> None:
+    print(f"\n{result['set']} ({result['documents']} docs, {result['queries']} queries)")
+    print(f"{'engine':36} {'nDCG@10':>8} {'AP@100':>8} {'P@10':>8}")
+    for name, values in result["figures"].items():  # type: ignore[union-attr]
+        print(f"{name:36} {values['nDCG@10']:8.4f} {values['AP@100']:8.4f} {values['P@10']:8.4f}")
+    print(f"project search time: {result['project_ms_per_query']} ms per query (top {DEPTH})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", help="shared data folder (default ../shared/data)")
+    parser.add_argument("--set", choices=("time", "reuters", "both"), default="both")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-tune", action="store_true", help="score the shipped defaults only")
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args()
+    data = shared_data(args.data)
+    sets = []
+    if args.set in ("time", "both"):
+        sets.append(load_time(data / "time"))
+    if args.set in ("reuters", "both"):
+        sets.append(load_reuters(data / "reuters21578"))
+    results = [evaluate(judged, args.folds, not args.no_tune) for judged in sets]
+    for result in results:
+        print_table(result)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
