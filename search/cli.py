@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -116,6 +117,19 @@ def parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option("--entity", default="", help="Only articles mentioning this person, org or place.")
 @click.option("--source", default="", help="Only articles from this source.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option(
+    "--no-collapse",
+    is_flag=True,
+    help="List every copy of a story instead of one hit per story.",
+)
+@click.option(
+    "--recency",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="How much newer articles are favoured: 0 relevance only, 0.5 balanced, 0.9 recent first.",
+)
+@click.option("--explain", is_flag=True, help="Show which fields and words each hit matched.")
 def search(
     query: str,
     index_dir: Path | None,
@@ -128,6 +142,9 @@ def search(
     entity: str,
     source: str,
     sort: str,
+    no_collapse: bool,
+    recency: float,
+    explain: bool,
 ) -> None:
     """Search the index for QUERY and print the results."""
     request = SearchRequest(
@@ -140,6 +157,9 @@ def search(
         entity=entity,
         source=source,
         sort=sort,
+        collapse=not no_collapse,
+        recency=recency,
+        explain=explain,
     )
     try:
         response = ArticleIndex(resolve_index_dir(index_dir)).search(request)
@@ -150,11 +170,68 @@ def search(
         return
     total = response["total"]
     noun = "article matches" if total == 1 else "articles match"
-    click.echo(f"{total} {noun} ({response['took_ms']} ms)")
+    stories = response["stories"]
+    grouped = f", {stories} stories" if response["collapse"] and stories < total else ""
+    click.echo(f"{total} {noun}{grouped} ({response['took_ms']} ms)")
+    parsed = response.get("parsed") or {}
+    if parsed.get("dates"):
+        click.echo(f"Showing articles {parsed['dates']} (read from {parsed['date_phrase']!r})")
+    if response.get("notice"):
+        click.echo(response["notice"])
+    if response.get("suggestion"):
+        suggested = response["suggestion"]
+        click.echo(f"Did you mean: {suggested['query']}  ({suggested['total']} articles)")
     for number, hit in enumerate(response["results"], start=(page - 1) * limit + 1):
         meta = " · ".join(filter(None, [hit["date"] or "undated", hit["source"], hit["lang"]]))
         click.echo(f"\n{number}. {hit['headline']}\n   {meta}  [{hit['id']}]")
         click.echo("   " + plain_snippet(hit["snippet"]))
+        if response["collapse"] and hit["versions"]:
+            plural = "" if hit["versions"] == 1 else "s"
+            click.echo(f"   + {hit['versions']} other version{plural} of this story")
+        if "explain" in hit:
+            click.echo("   why: " + explain_line(hit["explain"]))
+
+
+@main.command()
+@click.argument("article_id")
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100))
+def related(article_id: str, index_dir: Path | None, as_json: bool, limit: int) -> None:
+    """More like ARTICLE_ID: related stories, and the other versions of its own story."""
+    articles = ArticleIndex(resolve_index_dir(index_dir))
+    try:
+        response = {
+            "id": article_id,
+            "results": articles.related(article_id, limit=limit),
+            "versions": articles.versions(article_id),
+        }
+    except NewsearchError as error:
+        fail(error)
+    if as_json:
+        click.echo(json.dumps(response, ensure_ascii=False, indent=2))
+        return
+    for title, items in (
+        ("Other versions", response["versions"]),
+        ("Related", response["results"]),
+    ):
+        click.echo(f"{title}: {len(items) or 'none'}")
+        for item in items:
+            meta = " · ".join(
+                filter(None, [item["date"] or "undated", item["source"], item["lang"]])
+            )
+            click.echo(f"  {item['headline']}\n    {meta}  [{item['id']}]")
+
+
+def explain_line(explained: dict[str, Any]) -> str:
+    """``body:harbour 62% · headline:harbour 38%``, and the recency factor if any."""
+    parts = [
+        f"{term['field']}:{term['term']} {round(term['share'] * 100)}%"
+        for term in explained["terms"]
+    ]
+    if "recency_factor" in explained:
+        parts.append(f"recency ×{explained['recency_factor']}")
+    return " · ".join(parts) or "matches every article"
 
 
 def plain_snippet(html_snippet: str) -> str:

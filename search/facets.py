@@ -8,6 +8,7 @@ counts over its matching documents.
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,6 +74,21 @@ def value_counts(reader: IndexReader, fieldname: str) -> dict[str, int]:
     return counts
 
 
+def doc_values(reader: IndexReader, fieldname: str) -> dict[int, str]:
+    """Live document -> its value, for a field with one exact value per document.
+
+    Read from postings, which skip deleted documents, like ``value_counts``.
+    """
+    values: dict[int, str] = {}
+    if fieldname not in reader.schema:
+        return values
+    for raw in reader.lexicon(fieldname):
+        value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        for docnum in reader.postings(fieldname, raw).all_ids():
+            values[docnum] = value
+    return values
+
+
 class FacetCache:
     """Every facet table and the day table of one index generation."""
 
@@ -82,7 +98,11 @@ class FacetCache:
         days = load_table(reader, "day")
         self.day_values = sorted(days.docs_by_value)
         self.days = days
-        self.cluster_sizes = value_counts(reader, "cluster")
+        # docnum -> story cluster, for collapsing results and counting stories per query
+        self.clusters = doc_values(reader, "cluster")
+        self.cluster_sizes = dict(Counter(self.clusters.values()))
+        self._decay: tuple[float, array[float]] | None = None
+        self._doc_count = reader.doc_count_all()
 
     def count(self, docnums: set[int], size: int) -> dict[str, list[dict[str, object]]]:
         return {name: table.count(docnums, size) for name, table in self.tables.items()}
@@ -92,6 +112,35 @@ class FacetCache:
         for kind in ("person", "organization", "place"):
             docs |= self.tables[kind].docs_for(name)
         return docs
+
+    def story_counts(self, docnums: Iterable[int]) -> Counter[str]:
+        """Matching documents per story cluster; an article without a cluster is its own."""
+        clusters = self.clusters
+        return Counter(clusters.get(docnum) or f"#{docnum}" for docnum in docnums)
+
+    def recency_decay(self, half_life_days: float) -> array[float]:
+        """Per document, ``0.5 ** (age / half_life)`` where age is in days before the
+        newest dated article of the index (not today: an archive keeps its own order).
+        Undated documents get the decay of the oldest dated one, so that recency never
+        favours an article only for lacking a date. Built once per generation."""
+        if self._decay is not None and self._decay[0] == half_life_days:
+            return self._decay[1]
+        ordinals = {
+            day: date(int(day[:4]), int(day[4:6]), int(day[6:8])).toordinal()
+            for day in self.day_values
+            if len(day) == 8 and day.isdigit()
+        }
+        decay = array("d", [1.0] * self._doc_count)
+        if ordinals:
+            newest = max(ordinals.values())
+            oldest = 0.5 ** ((newest - min(ordinals.values())) / half_life_days)
+            decay = array("d", [oldest] * self._doc_count)
+            for day, ordinal in ordinals.items():
+                value = 0.5 ** ((newest - ordinal) / half_life_days)
+                for docnum in self.days.docs_by_value[day]:
+                    decay[docnum] = value
+        self._decay = (half_life_days, decay)
+        return decay
 
     def date_docs(self, start: date | None, end: date | None) -> set[int]:
         """Documents dated within [start, end]; undated ones never match a range."""

@@ -8,26 +8,36 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from array import array
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.searching import Results, Searcher
-from whoosh.sorting import FieldFacet, MultiFacet
+from whoosh.searching import Hit, Results, Searcher
+from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
 from search import snippets, whoosh_fixes  # noqa: F401 - patches Whoosh on import
 from search.config import LIMITS, RANKING, Ranking
 from search.errors import IndexMissing, InvalidRequest, NotFound
 from search.facets import FacetCache
 from search.models import ENTITY_KINDS
-from search.query import ParsedQuery, parse_query
-from search.schema import INDEX_NAME
+from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
+from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
 from search.scoring import NewsBM25F
+from search.spelling import suggestion
 
 SORTS = ("relevance", "newest", "oldest")
+# Recency: an article loses half its date weight per this many days before the newest
+# article in the index. News a month older is markedly staler; a year older is history.
+RECENCY_HALF_LIFE_DAYS = 30.0
+# More like this: how many telling body words and entity names make the query.
+RELATED_TERMS = 12
+RELATED_ENTITIES = 10
+RELATED_ENTITY_BOOST = 0.5  # a shared name counts, but less than the story's own words
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,12 @@ class SearchRequest:
     entity: str = ""
     source: str = ""
     sort: str = "relevance"
+    # Near-duplicate copies of one story (search.dedup) show as one hit with "versions".
+    collapse: bool = True
+    # 0 ranks by relevance alone; towards 1 the article's age weighs more (relevance sort only).
+    recency: float = 0.0
+    # Add to each hit the matched fields and terms and their share of its score.
+    explain: bool = False
 
     def validate(self) -> None:
         """Raises InvalidRequest naming the first parameter that is out of range."""
@@ -54,6 +70,9 @@ class SearchRequest:
             raise InvalidRequest(f"per_page must be between 1 and {LIMITS.max_per_page}.")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidRequest("from must not be later than to.")
+        # "not 0 <= x" also refuses NaN, which compares false with everything
+        if not 0.0 <= self.recency <= 1.0:
+            raise InvalidRequest("recency must be a number from 0 to 1.")
 
     def filters(self) -> dict[str, str]:
         """The active filters, as they appear in URLs."""
@@ -119,43 +138,78 @@ class ArticleIndex:
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
         match = self.match(request, searcher, facets)
-        results = self.rank(request, searcher, match)
+        results = self.rank(request, searcher, match, facets)
         end = request.page * request.per_page
         snippets.configure(results)
         page = results[end - request.per_page : end]
-        hits = [hit_json(hit, request.sort, facets.cluster_sizes) for hit in page]
+        stories = facets.story_counts(match.docs)
+        recency = self.recency_factor(request, facets) if request.explain else None
+        hits = []
+        for hit in page:
+            data = hit_json(hit, request.sort, facets.cluster_sizes)
+            key = facets.clusters.get(hit.docnum) or f"#{hit.docnum}"
+            data["versions"] = stories[key] - 1
+            if request.explain:
+                data["explain"] = explain_hit(hit, match.query, recency)
+            hits.append(data)
         response = {
             "query": request.q,
+            # Matching articles, each copy of a story counted; "stories" counts the
+            # stories, which is what collapsed results page through.
             "total": len(match.docs),
             "page": request.page,
             "per_page": request.per_page,
             "sort": request.sort,
             "filters": request.filters(),
+            "stories": len(stories),
+            "collapse": request.collapse,
+            "recency": request.recency,
             "took_ms": 0.0,
             "results": hits,
             "facets": facets.count(match.docs, LIMITS.facet_size),
         }
+        notices = list(match.parsed.notices)
         if match.relaxed:
-            response["notice"] = (
-                "No article has all of these words; showing articles with any of them."
-            )
+            notices.append("No article has all of these words; showing articles with any of them.")
+        if notices:
+            response["notice"] = " ".join(notices)
+        response["parsed"] = parsed_json(match.parsed)
+        suggested = suggestion(
+            searcher.reader(),
+            match.parsed,
+            request.q,
+            # Relaxed to any word, no article had them all: the correction competes with none.
+            0 if match.relaxed else len(match.docs),
+            lambda query: len(matching_docs(searcher, query, match.allowed)),
+            self.ranking,
+            newest_date(facets.day_values),
+        )
+        if suggested:
+            response["suggestion"] = suggested
         response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return response
 
     def ranked_ids(self, request: SearchRequest) -> list[str]:
-        """The ids of one page of results, without snippets or facets (for evaluation)."""
+        """The ids of one page of results, without snippets or facets (for evaluation).
+
+        Never collapsed: judged collections judge every copy of a story on its own.
+        """
+        request = replace(request, collapse=False)
         searcher = self.searcher()
-        match = self.match(request, searcher, self.facet_cache(searcher))
+        facets = self.facet_cache(searcher)
+        match = self.match(request, searcher, facets)
         end = request.page * request.per_page
-        results = self.rank(request, searcher, match)
+        results = self.rank(request, searcher, match, facets)
         return [hit["id"] for hit in results[end - request.per_page : end]]
 
     def match(self, request: SearchRequest, searcher: Searcher, facets: FacetCache) -> Match:
         """The documents a request matches: the query's, within the filters. A plain
         query whose words never all meet is relaxed to any of its words."""
         request.validate()
-        parsed = parse_query(request.q, self.ranking)
-        allowed = self.allowed_docs(request, facets)
+        # Relative dates ("last month") count back from the newest article, not today.
+        parsed = parse_query(request.q, self.ranking, newest=newest_date(facets.day_values))
+        check_expansions(parsed.query, searcher.reader())
+        allowed = self.allowed_docs(request, facets, parsed)
         docs = matching_docs(searcher, parsed.query, allowed)
         if not docs and parsed.relaxed is not None:
             relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed)
@@ -163,18 +217,62 @@ class ArticleIndex:
                 return Match(parsed, parsed.relaxed, relaxed_docs, allowed, relaxed=True)
         return Match(parsed, parsed.query, docs, allowed, relaxed=False)
 
-    def rank(self, request: SearchRequest, searcher: Searcher, match: Match) -> Results:
-        """Score and sort the matched documents."""
-        return searcher.search(
+    def rank(
+        self, request: SearchRequest, searcher: Searcher, match: Match, facets: FacetCache
+    ) -> Results:
+        """Score and sort the matched documents, one hit per story when collapsing.
+
+        Collapsing happens inside Whoosh's collector: it keeps a heap of the best
+        ``page * per_page`` stories, so page N of stories is exact without fetching
+        every match. Recency is a ``final()`` score factor rather than a re-rank of the
+        top hits: it costs one array lookup per match, and the order it gives is the
+        same whatever page is asked for, which a re-ranked window is not.
+        """
+        recency = request.recency if request.sort == "relevance" else 0.0
+        ranking = searcher
+        if recency:
+            weighting = RecencyBM25F(
+                facets.recency_decay(RECENCY_HALF_LIFE_DAYS),
+                recency,
+                B=self.ranking.b,
+                K1=self.ranking.k1,
+            )
+            # A second searcher over the same open reader: cheap, and it leaves the
+            # thread's cached searcher and its weighting untouched.
+            ranking = Searcher(searcher.reader(), weighting=weighting, closereader=False)
+        collapse = ClusterFacet(facets.clusters) if request.collapse else None
+        return ranking.search(
             match.query,
             limit=request.page * request.per_page,
-            filter=match.docs if match.allowed is not None else None,
+            # Whoosh reads an empty filter as no filter at all: {-1} (no document has
+            # that number) keeps a filter that lets nothing through from showing all.
+            filter=(match.docs or {-1}) if match.allowed is not None else None,
             sortedby=sort_facet(request.sort),
             terms=True,
+            collapse=collapse,
+            collapse_limit=1,
+            # Whoosh keeps a group's best by the raw matcher score, which leaves out
+            # final(): with recency the best copy must be chosen by the blended score.
+            collapse_order=FinalScoreFacet() if collapse and recency else None,
         )
 
-    def allowed_docs(self, request: SearchRequest, facets: FacetCache) -> set[int] | None:
-        """The documents the filters let through; None when there are no filters."""
+    def recency_factor(
+        self, request: SearchRequest, facets: FacetCache
+    ) -> Callable[[int], float] | None:
+        """What recency multiplies a document's score by; None without recency."""
+        if not request.recency or request.sort != "relevance":
+            return None
+        decay = facets.recency_decay(RECENCY_HALF_LIFE_DAYS)
+        return lambda docnum: blend(decay[docnum], request.recency)
+
+    def allowed_docs(
+        self, request: SearchRequest, facets: FacetCache, parsed: ParsedQuery | None = None
+    ) -> set[int] | None:
+        """The documents the filters let through; None when there are no filters.
+
+        Dates written in the query (``date:2011``, "since March 2011") narrow the
+        from/to parameters: both must hold.
+        """
         sets = []
         if request.lang:
             sets.append(facets.tables["lang"].docs_for(request.lang))
@@ -182,8 +280,14 @@ class ArticleIndex:
             sets.append(facets.tables["source"].docs_for(request.source))
         if request.entity:
             sets.append(facets.entity_docs(request.entity))
-        if request.date_from or request.date_to:
-            sets.append(facets.date_docs(request.date_from, request.date_to))
+        date_from, date_to = request.date_from, request.date_to
+        if parsed is not None:
+            if parsed.date_from and (date_from is None or parsed.date_from > date_from):
+                date_from = parsed.date_from
+            if parsed.date_to and (date_to is None or parsed.date_to < date_to):
+                date_to = parsed.date_to
+        if date_from or date_to:
+            sets.append(facets.date_docs(date_from, date_to))
         if not sets:
             return None
         sets.sort(key=len)
@@ -196,6 +300,66 @@ class ArticleIndex:
         if fields is None:
             raise NotFound(f"No article has the id {article_id!r}.")
         return article_json(fields, self.facet_cache(searcher).cluster_sizes)
+
+    def related(self, article_id: str, limit: int = 5) -> list[dict[str, Any]]:
+        """Articles about the same things: the article's most telling body words and its
+        people, organisations and places, one article per story, never the article's
+        own story. Raises NotFound."""
+        if not 1 <= limit <= LIMITS.max_per_page:
+            raise InvalidRequest(f"limit must be between 1 and {LIMITS.max_per_page}.")
+        searcher = self.searcher()
+        facets = self.facet_cache(searcher)
+        docnum = self._docnum(searcher, article_id)
+        fields = searcher.stored_fields(docnum)
+        clauses: list[wq.Query] = []
+        if fields.get("body"):
+            for word, weight in searcher.key_terms([docnum], "body", numterms=RELATED_TERMS):
+                clauses.append(wq.Term("body", word, boost=weight))
+        entities = entities_json(fields)
+        names = [
+            (ENTITY_TAG_FIELDS[kind], name)
+            for kind in ("person", "organization", "place")
+            for name in entities[kind]
+        ]
+        for fieldname, name in names[:RELATED_ENTITIES]:
+            clauses.append(wq.Term(fieldname, name, boost=RELATED_ENTITY_BOOST))
+        if not clauses:
+            return []
+        own_story = self._story_docs(searcher, facets, docnum)
+        results = searcher.search(
+            wq.Or(clauses),
+            limit=limit,
+            mask=own_story,
+            collapse=ClusterFacet(facets.clusters),
+            collapse_limit=1,
+        )
+        return [brief_json(hit.fields(), hit.score) for hit in results]
+
+    def versions(self, article_id: str) -> list[dict[str, Any]]:
+        """The other articles of this article's story cluster, oldest first. Raises NotFound."""
+        searcher = self.searcher()
+        facets = self.facet_cache(searcher)
+        docnum = self._docnum(searcher, article_id)
+        others = sorted(self._story_docs(searcher, facets, docnum) - {docnum})
+        copies = [brief_json(searcher.stored_fields(other), None) for other in others]
+        # Undated copies last; ids break ties so that the order is stable.
+        return sorted(
+            copies, key=lambda copy: (copy["date"] is None, copy["date"] or "", copy["id"])
+        )
+
+    def _docnum(self, searcher: Searcher, article_id: str) -> int:
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            raise NotFound(f"No article has the id {article_id!r}.")
+        return docnum
+
+    @staticmethod
+    def _story_docs(searcher: Searcher, facets: FacetCache, docnum: int) -> set[int]:
+        """The article and every other article of its story cluster."""
+        cluster = facets.clusters.get(docnum)
+        if not cluster:
+            return {docnum}
+        return set(searcher.docs_for_query(wq.Term("cluster", cluster))) | {docnum}
 
 
 @dataclass(frozen=True)
@@ -219,6 +383,143 @@ def sort_facet(sort: str) -> MultiFacet | None:
     return MultiFacet(
         [FieldFacet("dated", reverse=True), FieldFacet("date", reverse=sort == "newest")]
     )
+
+
+def blend(decay: float, recency: float) -> float:
+    """The factor recency multiplies a relevance score by: 1 for the newest article,
+    falling towards ``1 - recency`` as the article ages. Multiplying (not adding) keeps
+    the blend free of BM25's arbitrary score scale."""
+    return (1.0 - recency) + recency * decay
+
+
+class RecencyBM25F(NewsBM25F):
+    """NewsBM25F with each document's score multiplied by its recency factor."""
+
+    use_final = True
+
+    def __init__(self, decay: array[float], recency: float, **kwargs: float) -> None:
+        super().__init__(**kwargs)
+        self.decay = decay
+        self.recency = recency
+
+    def final(self, searcher: Searcher, docnum: int, score: float) -> float:
+        # Whoosh's collectors pass the top-level searcher and a global docnum.
+        return score * blend(self.decay[docnum], self.recency)
+
+
+class ClusterFacet(FacetType):
+    """Groups documents by story cluster, from the per-generation docnum -> cluster table.
+
+    Whoosh's own FieldFacet over the unsortable ``cluster`` field numbers the values
+    from 0, and its collapser takes key 0 for "no group": the first cluster in
+    alphabetical order would never collapse. Cluster ids are never empty, and an
+    article without one gets "", which Whoosh leaves uncollapsed as it should.
+    """
+
+    def __init__(self, clusters: dict[int, str]) -> None:
+        self.clusters = clusters
+
+    def categorizer(self, global_searcher: Searcher) -> Categorizer:
+        return _ClusterCategorizer(self.clusters)
+
+
+class _ClusterCategorizer(Categorizer):
+    def __init__(self, clusters: dict[int, str]) -> None:
+        self.clusters = clusters
+        self.offset = 0
+
+    def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
+        self.offset = docoffset
+
+    def key_for(self, matcher: Any, segment_docnum: int) -> str:
+        return self.clusters.get(self.offset + segment_docnum, "")
+
+
+class FinalScoreFacet(FacetType):
+    """Orders by the score after the weighting's ``final()``, best first. Whoosh's
+    ScoreFacet calls ``final()`` with segment-relative docnums, unlike its collectors."""
+
+    def categorizer(self, global_searcher: Searcher) -> Categorizer:
+        return _FinalScoreCategorizer(global_searcher)
+
+
+class _FinalScoreCategorizer(Categorizer):
+    needs_current = True
+
+    def __init__(self, top_searcher: Searcher) -> None:
+        self.top_searcher = top_searcher
+        self.weighting = top_searcher.weighting
+        self.offset = 0
+
+    def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
+        self.offset = docoffset
+
+    def key_for(self, matcher: Any, segment_docnum: int) -> float:
+        score = matcher.score()
+        if self.weighting.use_final:
+            score = self.weighting.final(self.top_searcher, self.offset + segment_docnum, score)
+        return 0 - score
+
+
+def explain_hit(
+    hit: Hit, query: wq.Query, recency: Callable[[int], float] | None
+) -> dict[str, Any]:
+    """Which fields and terms matched this hit and what share of its score each gave.
+
+    Each matched (field, term) is scored again on its own with the searcher's weighting
+    and the query's boost for that term; the shares are those scores over their sum.
+    They are exact for the plain sum of BM25F term scores that Whoosh's Or and And
+    matchers compute, and an honest approximation under phrases.
+    """
+    searcher = hit.searcher
+    boosts = query_boosts(query)
+    scored = []
+    for fieldname, text in hit.matched_terms() or []:
+        matcher = searcher.postings(fieldname, text)
+        if matcher.is_active() and matcher.id() < hit.docnum:
+            matcher.skip_to(hit.docnum)
+        if not matcher.is_active() or matcher.id() != hit.docnum:
+            continue
+        term = text.decode("utf-8") if isinstance(text, bytes) else str(text)
+        boost = boosts.get((fieldname, term), boosts.get((fieldname, None), 1.0))
+        scored.append((fieldname, term, matcher.score() * boost))
+    total = sum(score for _, _, score in scored)
+    scored.sort(key=lambda item: (-item[2], item[0], item[1]))
+    terms = [
+        {"field": fieldname, "term": term, "share": round(score / total, 4) if total else 0.0}
+        for fieldname, term, score in scored
+    ]
+    explained: dict[str, Any] = {"terms": terms}
+    if recency is not None:
+        explained["recency_factor"] = round(recency(hit.docnum), 4)
+    return explained
+
+
+def query_boosts(query: wq.Query) -> dict[tuple[str, str | None], float]:
+    """(field, term) -> boost of each term in the query, and (field, None) -> the boost
+    of expanding terms (prefixes, wildcards) in that field."""
+    boosts: dict[tuple[str, str | None], float] = {}
+    leaves = query.leaves() if query.children() else [query]
+    for leaf in leaves:
+        fieldname = leaf.field()
+        if not fieldname:
+            continue
+        text = getattr(leaf, "text", None)
+        key = (fieldname, text if isinstance(leaf, wq.Term) else None)
+        boosts[key] = max(boosts.get(key, 0.0), leaf.boost)
+    return boosts
+
+
+def brief_json(fields: dict[str, Any], score: float | None) -> dict[str, Any]:
+    """An article as a list item: what related articles and story versions show."""
+    return {
+        "id": fields["id"],
+        "headline": fields.get("headline", ""),
+        "date": fields.get("date_iso"),
+        "source": fields.get("source_tag", ""),
+        "lang": fields.get("lang", ""),
+        "score": round(score, 4) if score is not None else None,
+    }
 
 
 def hit_json(hit: Any, sort: str, cluster_sizes: dict[str, int]) -> dict[str, Any]:

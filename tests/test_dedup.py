@@ -162,7 +162,7 @@ def test_indexer_stores_clusters_and_keeps_them_across_runs(tmp_path):
     assert (first.indexed, first.duplicates) == (3, 1)  # the exact copy is not indexed
     assert cluster_view(ix, "h2") == ("h1", 2)
     assert cluster_view(ix, "c1") == ("c1", 1)
-    hits = ArticleIndex(ix).search(SearchRequest(q="harbour"))["results"]
+    hits = ArticleIndex(ix).search(SearchRequest(q="harbour", collapse=False))["results"]
     assert {(hit["id"], hit["cluster"], hit["cluster_size"]) for hit in hits} == {
         ("h1", "h1", 2),
         ("h2", "h1", 2),

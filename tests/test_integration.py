@@ -517,10 +517,13 @@ def test_date_range_filter(ix: ArticleIndex) -> None:
 
 def test_sort_newest_puts_dated_articles_first(ix: ArticleIndex) -> None:
     # "Blair" is in both corpora: Reuters 1987 (dated) and BBC 2004-5 (undated).
-    first = ix.search(SearchRequest(q="Blair", sort="newest", per_page=100))
+    # every article, not one per story: the order of all of them is what is checked
+    first = ix.search(SearchRequest(q="Blair", sort="newest", per_page=100, collapse=False))
     total = first["total"]
     assert 100 < total <= 200
-    second = ix.search(SearchRequest(q="Blair", sort="newest", per_page=100, page=2))
+    second = ix.search(
+        SearchRequest(q="Blair", sort="newest", per_page=100, page=2, collapse=False)
+    )
     dates = [hit["date"] for hit in first["results"] + second["results"]]
     assert len(dates) == total
     dated = [d for d in dates if d]
@@ -618,6 +621,8 @@ LATENCY_REQUESTS = [
     SearchRequest(q="person:reagan"),
     SearchRequest(q="wheat OR corn", sort="oldest"),
     SearchRequest(q="", sort="newest"),
+    SearchRequest(q="oil prices", recency=0.5, explain=True),
+    SearchRequest(q="Blair", collapse=False),
 ]
 
 

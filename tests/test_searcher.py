@@ -41,6 +41,7 @@ def test_response_has_the_contract_fields(articles):
         "score",
         "cluster",
         "cluster_size",
+        "versions",
     }
     assert set(hit["entities"]) == {"person", "organization", "place", "other"}
     assert set(response["facets"]) == {"lang", "source", "person", "organization", "place", "year"}

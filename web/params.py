@@ -10,7 +10,21 @@ from search.errors import InvalidRequest
 from search.searcher import SearchRequest
 
 # The URL parameters that make up a search's state, in the order URLs show them.
-STATE_KEYS = ("q", "lang", "source", "entity", "from", "to", "sort", "per_page")
+STATE_KEYS = (
+    "q",
+    "lang",
+    "source",
+    "entity",
+    "from",
+    "to",
+    "sort",
+    "per_page",
+    "collapse",
+    "recency",
+    "explain",
+)
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
 
 
 def integer(args: MultiDict[str, str], name: str, default: int) -> int:
@@ -21,6 +35,28 @@ def integer(args: MultiDict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise InvalidRequest(f"{name} must be a whole number, not {raw[:40]!r}.") from None
+
+
+def number(args: MultiDict[str, str], name: str, default: float) -> float:
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a number, not {raw[:40]!r}.") from None
+
+
+def flag(args: MultiDict[str, str], name: str, default: bool) -> bool:
+    """true/false (also 1/0, yes/no, on/off, any case); anything else is a 400."""
+    raw = args.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise InvalidRequest(f"{name} must be true or false, not {raw[:40]!r}.")
 
 
 def day(args: MultiDict[str, str], name: str) -> date | None:
@@ -50,6 +86,9 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
         entity=args.get("entity", "").strip(),
         source=args.get("source", "").strip(),
         sort=args.get("sort", "relevance").strip() or "relevance",
+        collapse=flag(args, "collapse", True),
+        recency=number(args, "recency", 0.0),
+        explain=flag(args, "explain", False),
     )
     request.validate()
     return request

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
+from search.config import LIMITS
 from search.errors import NewsearchError
+from search.query import DOCUMENTED_FIELDS
 from search.searcher import SORTS, ArticleIndex
-from web.params import search_request, state
+from web.params import integer, search_request, state
 
 bp = Blueprint("views", __name__)
 
 ENTITY_FACETS = ("person", "organization", "place")
+RELATED_LIMIT = 5  # related articles on the article page and by default in the API
+# The page's ranking choices: recency values, and what the select calls them.
+RECENCY_CHOICES = (("0", "Relevance"), ("0.5", "Balanced"), ("0.9", "Recent first"))
 FACET_TITLES = {
     "person": "People",
     "organization": "Organizations",
@@ -54,6 +60,8 @@ def template_helpers() -> dict[str, Any]:
         "facet_is_active": facet_is_active,
         "facet_titles": FACET_TITLES,
         "sorts": SORTS,
+        "recency_choices": RECENCY_CHOICES,
+        "search_state": lambda **changes: state(request.args, **changes),
     }
 
 
@@ -61,7 +69,8 @@ def template_helpers() -> dict[str, Any]:
 @bp.get("/search")
 def search_page() -> str | tuple[str, int]:
     try:
-        response = article_index().search(search_request(request.args))
+        # The page always explains its hits: a <details> toggle each, a few postings reads.
+        response = article_index().search(replace(search_request(request.args), explain=True))
     except NewsearchError as error:
         status = 503 if error.code == "index_missing" else 400
         return render_template("search.html", error=error.message, response=None), status
@@ -75,13 +84,40 @@ def search_api() -> Response:
 
 @bp.get("/articles/<article_id>")
 def article_page(article_id: str) -> str:
-    article = article_index().article(article_id)
-    return render_template("article.html", article=article, q=request.args.get("q", ""))
+    index = article_index()
+    article = index.article(article_id)
+    return render_template(
+        "article.html",
+        article=article,
+        q=request.args.get("q", ""),
+        related=index.related(article_id),
+        versions=index.versions(article_id),
+    )
 
 
 @bp.get("/api/articles/<article_id>")
 def article_api(article_id: str) -> Response:
     return jsonify(article_index().article(article_id))
+
+
+@bp.get("/api/articles/<article_id>/related")
+def related_api(article_id: str) -> Response:
+    """More like this (``limit``, default 5), and the other versions of the story."""
+    index = article_index()
+    limit = integer(request.args, "limit", RELATED_LIMIT)
+    return jsonify(
+        {
+            "id": article_id,
+            "results": index.related(article_id, limit=limit),
+            "versions": index.versions(article_id),
+        }
+    )
+
+
+@bp.get("/help")
+def help_page() -> str:
+    """The query language and filters, with examples (static: no JSON twin needed)."""
+    return render_template("help.html", fields=DOCUMENTED_FIELDS, limits=LIMITS)
 
 
 @bp.get("/healthz")

@@ -1,0 +1,175 @@
+""" "Did you mean": a corrected query, offered when it would find more.
+
+Whoosh's own ``Searcher.correct_query`` rewrites terms field by field and ranks
+suggestions by frequency alone (its ReaderCorrector ignores the edit distance); with a
+query spread over six fields that gives one correction per field for the same word.
+Here each word of a plain query is corrected once, against the headline and body
+vocabulary, closest edit distance first, then most articles.
+
+The vocabulary is stemmed ("govern", not "government"), so a suggestion is turned back
+into a word as articles write it: of the words in a few articles that stem the same way,
+the one closest to what was typed ("goverment" -> stem "govern" -> "government").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
+from itertools import islice
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.analysis import Analyzer
+from whoosh.reading import IndexReader
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from search.config import RANKING, Ranking
+from search.errors import QueryError
+from search.query import ParsedQuery, parse_query
+from search.schema import text_analyzer as _text_analyzer
+
+# The vocabulary corrections come from: entity names are in the body too.
+SPELLING_FIELDS = ("headline", "body")
+# A word found in this many times fewer articles than a close word is probably a typo
+# of it ("cocao" in 1 article, "cocoa" in 40), even though it is in the index.
+FAR_MORE = 10
+# A word in more articles than this share of the index (and than MIN_TYPO_ARTICLES) is
+# taken as meant, not corrected: a typo repeated that often is a spelling people use, and
+# skipping common words spares the vocabulary walk for most words of most queries.
+TYPO_SHARE = 1 / 200
+MIN_TYPO_ARTICLES = 3
+# Shorter stems have too many neighbours one edit away to guess from.
+MIN_STEM_CHARS = 3
+# Close stems looked at closely (their written form read from articles), and how many
+# articles' text is read for each.
+MAX_CANDIDATES = 8
+WRITTEN_SAMPLE = 3
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=1)
+def text_analyzer() -> Analyzer:
+    """The indexed fields' analyzer, built once: stems must be computed the same way."""
+    return _text_analyzer()
+
+
+def word_frequency(reader: IndexReader, stem: str) -> int:
+    """Articles with ``stem`` in any spelling field (an article may count twice)."""
+    return sum(reader.doc_frequency(name, stem) for name in SPELLING_FIELDS)
+
+
+def closest_word(reader: IndexReader, typed: str, stem: str, frequency: int) -> str | None:
+    """The word to suggest for ``typed`` (stem ``stem``, in ``frequency`` articles): the
+    closest indexed stem (one edit; two for longer words) in ``FAR_MORE`` times as many
+    articles, as it is written in the articles; None when there is none.
+
+    Whoosh's automaton counts a swap of two letters ("cocao") as two edits, and stems
+    hide what was typed ("japanse" is one edit from the stem "japan" and from
+    "japanes"), so the shortlist is ranked by the true (Damerau) distance between the
+    typed word and each stem's written form, then by articles.
+    """
+    wanted = max(1, FAR_MORE * frequency)
+    maxdist = 2 if len(stem) >= 5 else 1
+    candidates: set[str] = set()
+    for name in SPELLING_FIELDS:
+        # prefix=1: typos rarely hit the first letter, and it makes the walk cheap.
+        candidates.update(reader.terms_within(name, stem, maxdist, prefix=1))
+    candidates.discard(stem)
+    shortlist = []
+    for term in candidates:
+        distance = damerau_levenshtein(stem, term)
+        count = word_frequency(reader, term)
+        if distance <= maxdist and count >= wanted:
+            shortlist.append((distance, -count, term))
+    lowered = typed.lower()
+    best: tuple[tuple[int, int, int, str], str] | None = None
+    for distance, negative_count, term in sorted(shortlist)[:MAX_CANDIDATES]:
+        word = written_form(reader, term, lowered)
+        # Ties by the word itself, so that the suggestion does not depend on set order.
+        key = (damerau_levenshtein(lowered, word), distance, negative_count, word)
+        if best is None or key < best[0]:
+            best = (key, word)
+    if best is None:
+        return None
+    return best[1].capitalize() if typed[:1].isupper() else best[1]
+
+
+def written_form(reader: IndexReader, term: str, typed: str) -> str:
+    """How the indexed stem ``term`` is written: of the words in a few articles that stem
+    to it, the one closest to ``typed`` ("govern" -> "government" for "goverment");
+    the stem itself when none is found."""
+    analyzer = text_analyzer()
+    # Porter stems may change a word's last letter ("economy" -> "economi").
+    start = re.escape(term[: max(MIN_STEM_CHARS, len(term) - 1)])
+    pattern = re.compile(rf"\b{start}\w*", re.IGNORECASE)
+    forms: set[str] = set()
+    for name in SPELLING_FIELDS:
+        if (name, term) not in reader:
+            continue
+        for docnum in islice(reader.postings(name, term).all_ids(), WRITTEN_SAMPLE):
+            text = reader.stored_fields(docnum).get(name) or ""
+            for found in pattern.finditer(text):
+                word = found.group().lower()
+                if word not in forms and [token.text for token in analyzer(word)] == [term]:
+                    forms.add(word)
+    if not forms:
+        return term
+    return min(forms, key=lambda form: (damerau_levenshtein(typed, form), form))
+
+
+def corrected_text(reader: IndexReader, parsed: ParsedQuery, typed: str) -> tuple[str, bool]:
+    """``typed`` with its misspelt words replaced, and whether any was unknown to the
+    index; the text unchanged when there is nothing to correct."""
+    analyzer = text_analyzer()
+    text = typed.strip()
+    replacements: list[tuple[int, int, str]] = []
+    unknown = False
+    # parsed.text has the typed text's positions, with date phrases blanked: they are
+    # not words to correct ("in 1987" must not become "in 1986").
+    for match in _WORD.finditer(parsed.text):
+        stems = [token.text for token in analyzer(match.group())]
+        if len(stems) != 1 or len(stems[0]) < MIN_STEM_CHARS or stems[0].isdigit():
+            continue
+        frequency = word_frequency(reader, stems[0])
+        if frequency > max(MIN_TYPO_ARTICLES, reader.doc_count() * TYPO_SHARE):
+            continue
+        word = closest_word(reader, text[match.start() : match.end()], stems[0], frequency)
+        if word is None:
+            continue
+        unknown = unknown or frequency == 0
+        replacements.append((match.start(), match.end(), word))
+    for start, end, word in reversed(replacements):
+        text = text[:start] + word + text[end:]
+    return text, unknown
+
+
+def suggestion(
+    reader: IndexReader,
+    parsed: ParsedQuery,
+    typed: str,
+    total: int,
+    count: Callable[[wq.Query], int],
+    ranking: Ranking = RANKING,
+    newest: date | None = None,
+) -> dict[str, Any] | None:
+    """``{"query", "total"}`` for a corrected plain query that finds more than ``total``
+    (far more, when every typed word is in the index); None otherwise.
+
+    ``count`` counts the matches of a query within the request's filters: one unscored
+    walk of the postings, as cheap as the count the search itself made.
+    """
+    if not parsed.plain:
+        return None
+    corrected, unknown = corrected_text(reader, parsed, typed)
+    if corrected == typed.strip():
+        return None
+    try:
+        query = parse_query(corrected, ranking, newest=newest).query
+    except QueryError:
+        return None
+    corrected_total = count(query)
+    if corrected_total <= total or (not unknown and corrected_total < FAR_MORE * max(total, 1)):
+        return None
+    return {"query": corrected, "total": corrected_total}
