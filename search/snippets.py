@@ -51,7 +51,8 @@ def snippet(hit: Hit) -> str:
     with its matches marked; else the start of the body."""
     marked = hit.highlights("body", top=2) or WHOLE_HEADLINE.highlight_hit(hit, "headline", top=1)
     if marked:
-        return _LINE_BREAKS.sub(" ", marked.strip())
+        # Two fragments each cut mid-text meet as "… …": one ellipsis says it.
+        return _LINE_BREAKS.sub(" ", marked.strip()).replace("… …", " … ")
     body = _LINE_BREAKS.sub(" ", hit.get("body") or "")
     if len(body) <= LIMITS.snippet_chars:
         return escape(body, quote=False)

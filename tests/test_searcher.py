@@ -46,6 +46,7 @@ def test_response_has_the_contract_fields(articles):
     assert set(hit["entities"]) == {"person", "organization", "place", "other"}
     assert set(response["facets"]) == {"lang", "source", "person", "organization", "place", "year"}
     assert "<mark>" in "".join(h["snippet"] for h in response["results"])
+    assert not any("… …" in h["snippet"] for h in response["results"])
 
 
 def test_all_words_are_required_by_default(articles):
