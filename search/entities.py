@@ -126,6 +126,18 @@ _NAME_PARTICLES = _words("al el bin ibn van von der den de du da di dos del la l
 MAX_ENTITY_CHARS = 80  # longer "entities" are tagging accidents, not names
 
 
+# Everything but the NER component, which carries its own encoder.
+NER_ONLY_EXCLUDE = (
+    "tok2vec",
+    "tagger",
+    "morphologizer",
+    "parser",
+    "attribute_ruler",
+    "lemmatizer",
+    "senter",
+)
+
+
 @lru_cache(maxsize=2)
 def load_model(lang: str = "en") -> Language:
     # In the French model the parser's sentence boundaries also bind the NER; without them it
@@ -134,15 +146,7 @@ def load_model(lang: str = "en") -> Language:
 
     return spacy.load(
         MODELS[lang].package,
-        exclude=[
-            "tok2vec",
-            "tagger",
-            "morphologizer",
-            "parser",
-            "attribute_ruler",
-            "lemmatizer",
-            "senter",
-        ],
+        exclude=list(NER_ONLY_EXCLUDE),
     )
 
 
