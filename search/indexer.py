@@ -36,7 +36,7 @@ from search.furniture import FURNITURE_FILE, LearnedFurniture, learn_furniture
 from search.models import ENTITY_KINDS, Article, Origin, RawRecord, Reject, Unchanged
 from search.pipeline import process_batch
 from search.readers import iter_files, read_paths
-from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, build_schema
+from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, build_schema, schema_signature
 
 LOCK_FILE = "newsearch.lock"
 REJECTS_FILE = "rejects.jsonl"
@@ -85,13 +85,18 @@ def write_lock(index_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def open_or_create(index_dir: Path) -> whoosh_index.Index:
+def open_or_create(index_dir: Path, *, rebuild: bool = False) -> whoosh_index.Index:
+    """The index in ``index_dir``, created if there is none. On ``rebuild``, an index whose
+    field types differ from this version's (made by an older one) is created afresh:
+    Whoosh cannot change a field's type in place."""
     index_dir.mkdir(parents=True, exist_ok=True)
+    schema = build_schema()
     if whoosh_index.exists_in(index_dir, indexname=INDEX_NAME):
         ix = whoosh_index.open_dir(index_dir, indexname=INDEX_NAME)
-        add_missing_fields(ix)
-        return ix
-    return whoosh_index.create_in(index_dir, build_schema(), indexname=INDEX_NAME)
+        if not (rebuild and schema_signature(ix.schema) != schema_signature(schema)):
+            add_missing_fields(ix)
+            return ix
+    return whoosh_index.create_in(index_dir, schema, indexname=INDEX_NAME)
 
 
 def add_missing_fields(ix: whoosh_index.Index) -> None:
@@ -135,7 +140,7 @@ def index_paths(
     index_dir.mkdir(parents=True, exist_ok=True)
     summary = IndexSummary(rejects_path=index_dir / REJECTS_FILE)
     with write_lock(index_dir):
-        ix = open_or_create(index_dir)
+        ix = open_or_create(index_dir, rebuild=rebuild)
         furniture_path = index_dir / FURNITURE_FILE
         furniture = LearnedFurniture() if rebuild else LearnedFurniture.load(furniture_path)
         if learn:

@@ -53,6 +53,27 @@ def tag_field(stored: bool = False) -> ID:
     return ID(stored=stored, analyzer=RegexTokenizer(r"[^\n]+"))
 
 
+def analysis_signature(analyzer: object) -> str:
+    """The chain of tokenizer and filters, with the tokenizer's pattern."""
+    parts = getattr(analyzer, "items", None) or [analyzer]
+    names = []
+    for part in parts:
+        expression = getattr(part, "expression", None)
+        pattern = f"({expression.pattern})" if expression is not None else ""
+        names.append(type(part).__name__ + pattern)
+    return ">".join(names)
+
+
+def schema_signature(schema: Schema) -> dict[str, str]:
+    """What makes two schemas index alike: each field's type, analysis and postings format
+    (Whoosh's Schema equality compares analyzer objects, which never equal after loading)."""
+    return {
+        name: f"{type(field).__name__} {analysis_signature(getattr(field, 'analyzer', None))} "
+        f"{type(field.format).__name__ if field.format else ''}"
+        for name, field in schema.items()
+    }
+
+
 def build_schema() -> Schema:
     analyzer = text_analyzer()
     exact_lowercase = IDTokenizer() | LowercaseFilter()

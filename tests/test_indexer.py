@@ -144,3 +144,20 @@ def test_entity_names_with_commas_filter_and_facet_exactly(tmp_path):
     facet = articles.search(SearchRequest())["facets"]["organization"]
     assert name in [item["value"] for item in facet]
     assert articles.search(SearchRequest(entity=name))["total"] == 1
+
+
+def test_rebuild_replaces_an_index_made_with_older_field_types(tmp_path):
+    from whoosh import index as whoosh_index
+    from whoosh.fields import KEYWORD
+
+    from search.schema import INDEX_NAME, build_schema, schema_signature
+
+    old = build_schema()
+    old.remove("source_tag")
+    old.add("source_tag", KEYWORD(stored=True, commas=True, lowercase=False))
+    (tmp_path / "ix").mkdir()
+    whoosh_index.create_in(tmp_path / "ix", old, indexname=INDEX_NAME)
+    index_paths([corpus(tmp_path / "in")], tmp_path / "ix", rebuild=True)
+    ix = whoosh_index.open_dir(tmp_path / "ix", indexname=INDEX_NAME)
+    assert schema_signature(ix.schema) == schema_signature(build_schema())
+    assert ArticleIndex(tmp_path / "ix").count() == 2
