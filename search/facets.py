@@ -59,25 +59,11 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     return table
 
 
-def value_counts(reader: IndexReader, fieldname: str) -> dict[str, int]:
-    """Live documents per value of an exact field (for ``cluster``: the story's size).
-
-    Counted from postings, not ``doc_frequency``, which still counts replaced documents
-    until their segment is merged.
-    """
-    if fieldname not in reader.schema:
-        return {}
-    counts = {}
-    for raw in reader.lexicon(fieldname):
-        value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        counts[value] = sum(1 for _ in reader.postings(fieldname, raw).all_ids())
-    return counts
-
-
 def doc_values(reader: IndexReader, fieldname: str) -> dict[int, str]:
     """Live document -> its value, for a field with one exact value per document.
 
-    Read from postings, which skip deleted documents, like ``value_counts``.
+    Read from postings, which skip deleted documents (``doc_frequency`` still counts
+    replaced documents until their segment is merged).
     """
     values: dict[int, str] = {}
     if fieldname not in reader.schema:
