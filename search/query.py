@@ -33,6 +33,7 @@ from whoosh.qparser import (
     OrGroup,
     PlusMinusPlugin,
     QueryParser,
+    RangePlugin,
 )
 from whoosh.qparser.syntax import GroupNode
 from whoosh.reading import IndexReader
@@ -161,6 +162,9 @@ def parser(ranking: Ranking, any_word: bool) -> QueryParser:
     boosts.update(dict.fromkeys(ENTITY_FIELDS, ranking.entity_boost))
     group: type[GroupNode] = OrGroup if any_word else AndGroup
     result = QueryParser(None, build_schema(), group=group)
+    # Term ranges ([a TO z]) are not in the documented language and expand over the whole
+    # vocabulary: one query could walk every term. Brackets are read as plain text instead.
+    result.remove_plugin_class(RangePlugin)
     result.add_plugin(MultifieldPlugin(SEARCHED_FIELDS, fieldboosts=boosts))
     result.add_plugin(PlusMinusPlugin())
     result.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
