@@ -51,3 +51,16 @@ class InputMissing(NewsearchError):
     """A path given to the indexer does not exist."""
 
     code = "input_missing"
+
+
+class SearchTimeout(QueryError):
+    """The search ran past ``LIMITS.search_seconds`` and was stopped."""
+
+    code = "search_timeout"
+
+
+class IndexUnwritable(NewsearchError):
+    """The index folder cannot be written: the disk is full, it is read-only, or it is
+    not a folder. The index is left as it was before the run."""
+
+    code = "index_unwritable"

@@ -9,20 +9,22 @@ from __future__ import annotations
 import threading
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
+from whoosh.collectors import WrappingCollector
 from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
 from search import snippets, whoosh_fixes  # noqa: F401 - patches Whoosh on import
 from search.config import LIMITS, RANKING, Ranking
-from search.errors import IndexMissing, InvalidRequest, NotFound
+from search.errors import IndexMissing, InvalidRequest, NotFound, SearchTimeout
 from search.facets import FacetCache
 from search.models import ENTITY_KINDS
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
@@ -31,6 +33,7 @@ from search.scoring import NewsBM25F
 from search.spelling import suggestion
 
 SORTS = ("relevance", "newest", "oldest")
+DEADLINE_CHECK_DOCS = 4096  # matched documents collected between looks at the clock
 # Recency: an article loses half its date weight per this many days before the newest
 # article in the index. News a month older is markedly staler; a year older is history.
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -135,10 +138,11 @@ class ArticleIndex:
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Run one search. Raises InvalidRequest or QueryError for a bad request."""
         started = time.perf_counter()
+        deadline = started + LIMITS.search_seconds
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
-        match = self.match(request, searcher, facets)
-        results = self.rank(request, searcher, match, facets)
+        match = self.match(request, searcher, facets, deadline)
+        results = self.rank(request, searcher, match, facets, deadline)
         end = request.page * request.per_page
         snippets.configure(results)
         page = results[end - request.per_page : end]
@@ -202,7 +206,13 @@ class ArticleIndex:
         results = self.rank(request, searcher, match, facets)
         return [hit["id"] for hit in results[end - request.per_page : end]]
 
-    def match(self, request: SearchRequest, searcher: Searcher, facets: FacetCache) -> Match:
+    def match(
+        self,
+        request: SearchRequest,
+        searcher: Searcher,
+        facets: FacetCache,
+        deadline: float | None = None,
+    ) -> Match:
         """The documents a request matches: the query's, within the filters. A plain
         query whose words never all meet is relaxed to any of its words."""
         request.validate()
@@ -210,15 +220,20 @@ class ArticleIndex:
         parsed = parse_query(request.q, self.ranking, newest=newest_date(facets.day_values))
         check_expansions(parsed.query, searcher.reader())
         allowed = self.allowed_docs(request, facets, parsed)
-        docs = matching_docs(searcher, parsed.query, allowed)
+        docs = matching_docs(searcher, parsed.query, allowed, deadline)
         if not docs and parsed.relaxed is not None:
-            relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed)
+            relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed, deadline)
             if relaxed_docs:
                 return Match(parsed, parsed.relaxed, relaxed_docs, allowed, relaxed=True)
         return Match(parsed, parsed.query, docs, allowed, relaxed=False)
 
     def rank(
-        self, request: SearchRequest, searcher: Searcher, match: Match, facets: FacetCache
+        self,
+        request: SearchRequest,
+        searcher: Searcher,
+        match: Match,
+        facets: FacetCache,
+        deadline: float | None = None,
     ) -> Results:
         """Score and sort the matched documents, one hit per story when collapsing.
 
@@ -241,8 +256,7 @@ class ArticleIndex:
             # thread's cached searcher and its weighting untouched.
             ranking = Searcher(searcher.reader(), weighting=weighting, closereader=False)
         collapse = ClusterFacet(facets.clusters) if request.collapse else None
-        return ranking.search(
-            match.query,
+        collector = ranking.collector(
             limit=request.page * request.per_page,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
             # that number) keeps a filter that lets nothing through from showing all.
@@ -255,6 +269,13 @@ class ArticleIndex:
             # final(): with recency the best copy must be chosen by the blended score.
             collapse_order=FinalScoreFacet() if collapse and recency else None,
         )
+        if deadline is not None:
+            # Under the top collector (terms=True makes it a wrapper), so every wrapper's
+            # walk over the matches passes the clock. Whoosh's TimeLimitCollector only
+            # checks in its own collect_matches, which would bypass collapsing when on top.
+            collector.child = DeadlineCollector(collector.child, deadline)
+        ranking.search_with_collector(match.query, collector)
+        return collector.results()
 
     def recency_factor(
         self, request: SearchRequest, facets: FacetCache
@@ -371,9 +392,43 @@ class Match:
     relaxed: bool
 
 
-def matching_docs(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> set[int]:
-    docs = set(searcher.docs_for_query(query))
+def matching_docs(
+    searcher: Searcher, query: wq.Query, allowed: set[int] | None, deadline: float | None = None
+) -> set[int]:
+    """The documents ``query`` matches, within ``allowed``. Raises SearchTimeout when
+    ``deadline`` (a ``time.perf_counter()`` value) passes while they are collected."""
+    found = searcher.docs_for_query(query)
+    if deadline is None:
+        docs = set(found)
+    else:
+        docs = set()
+        # Check the clock per chunk: per document would cost more than the matching.
+        while chunk := list(islice(found, DEADLINE_CHECK_DOCS)):
+            docs.update(chunk)
+            if time.perf_counter() > deadline:
+                raise timeout_error()
     return docs if allowed is None else docs & allowed
+
+
+class DeadlineCollector(WrappingCollector):
+    """Passes matches through, raising SearchTimeout once ``deadline`` has passed."""
+
+    def __init__(self, child: Any, deadline: float) -> None:
+        super().__init__(child)
+        self.deadline = deadline
+
+    def matches(self) -> Iterator[int]:
+        for count, sub_docnum in enumerate(self.child.matches()):
+            if count % DEADLINE_CHECK_DOCS == 0 and time.perf_counter() > self.deadline:
+                raise timeout_error()
+            yield sub_docnum
+
+
+def timeout_error() -> SearchTimeout:
+    return SearchTimeout(
+        f"The search took longer than {LIMITS.search_seconds:g} s and was stopped. "
+        "Add words, a phrase or a filter to narrow it."
+    )
 
 
 def sort_facet(sort: str) -> MultiFacet | None:
