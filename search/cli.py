@@ -47,8 +47,16 @@ def main() -> None:
     help="Processes for cleaning, language, dates and entities.",
 )
 @click.option("--no-entities", is_flag=True, help="Skip named-entity recognition (faster).")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Print each phase of the run to stderr as it starts."
+)
 def index(
-    paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, workers: int, no_entities: bool
+    paths: tuple[Path, ...],
+    index_dir: Path | None,
+    rebuild: bool,
+    workers: int,
+    no_entities: bool,
+    verbose: bool,
 ) -> None:
     """Index the articles in PATHS (files or folders, read recursively)."""
     from tqdm import tqdm
@@ -65,14 +73,22 @@ def index(
                 workers=workers,
                 entities=not no_entities,
                 on_record=bar.update,
+                on_phase=print_phase if verbose else None,
             )
         except NewsearchError as error:
             fail(error)
+    for note in summary.recovered:
+        click.echo(f"Note: {note}", err=True)
     if summary.rejected:
         click.echo(f"Rejected records and reasons: {summary.rejects_path}", err=True)
     click.echo(f"{summary.line()} in {summary.seconds:.1f}s")
     if summary.rejected:
         click.echo(summary.reasons_line())
+
+
+def print_phase(name: str) -> None:
+    """``phase: committing`` on stderr, flushed at once: a watcher can act on it."""
+    print(f"phase: {name}", file=sys.stderr, flush=True)
 
 
 @main.command()

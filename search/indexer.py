@@ -15,13 +15,19 @@ articles is cleaned like the ones before it.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import json
+import logging
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -31,12 +37,15 @@ from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, IndexWriter
 
 from search.dedup import Signature, StoryClusters, article_id, raw_fingerprint, story_signature
-from search.errors import IndexLocked
+from search.errors import IndexLocked, IndexUnwritable
 from search.furniture import FURNITURE_FILE, LearnedFurniture, learn_furniture
+from search.generations import DurableWriter, prune, recover
 from search.models import ENTITY_KINDS, Article, Origin, RawRecord, Reject, Unchanged
 from search.pipeline import process_batch
 from search.readers import iter_files, read_paths
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, build_schema, schema_signature
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE = "newsearch.lock"
 REJECTS_FILE = "rejects.jsonl"
@@ -55,6 +64,8 @@ class IndexSummary:
     seconds: float = 0.0
     rejects_path: Path | None = None
     rejected_by_code: Counter[str] = field(default_factory=Counter)
+    # What recovery from an earlier crash did (search.generations), for the person running it.
+    recovered: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
@@ -69,20 +80,36 @@ class IndexSummary:
 
 
 @contextmanager
-def write_lock(index_dir: Path) -> Iterator[None]:
-    """Hold the index's writer lock; raise IndexLocked at once if someone else has it."""
+def write_lock(index_dir: Path) -> Iterator[IO[str]]:
+    """Hold the index's writer lock; raise IndexLocked at once if someone else has it.
+
+    An flock, so the kernel releases it when its holder dies however it dies: a lock
+    left by a killed run is never stale. The holder's pid is written into the file so
+    that a refusal can name it. Worker processes close their inherited copy of it
+    (``worker_start``), or a worker orphaned by a killed parent would keep it held.
+    """
     handle = (index_dir / LOCK_FILE).open("a+")
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IndexLocked(
-                f"The index at {index_dir} is locked: another 'newsearch index' is writing "
-                "to it. Wait for it to finish, then run this again."
+                f"The index at {index_dir} is locked: another 'newsearch index'"
+                f"{holder(handle)} is writing to it. Wait for it to finish, then run this again."
             ) from None
-        yield
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield handle
     finally:
         handle.close()
+
+
+def holder(handle: IO[str]) -> str:
+    """`` (process 1234)``, from the pid the lock's holder wrote; empty if unknown."""
+    handle.seek(0)
+    pid = handle.read().strip()
+    return f" (process {pid})" if pid.isdigit() else ""
 
 
 def open_or_create(index_dir: Path, *, rebuild: bool = False) -> whoosh_index.Index:
@@ -107,7 +134,7 @@ def add_missing_fields(ix: whoosh_index.Index) -> None:
     """
     missing = [(name, kind) for name, kind in build_schema().items() if name not in ix.schema]
     if missing:
-        with ix.writer() as writer:
+        with DurableWriter(ix) as writer:
             for name, kind in missing:
                 writer.add_field(name, kind)
 
@@ -122,88 +149,175 @@ def index_paths(
     on_record: Callable[[], None] | None = None,
     learn: bool = True,
     cluster_stories: bool = True,
+    on_phase: Callable[[str], None] | None = None,
 ) -> IndexSummary:
     """Index every article under ``paths`` into ``index_dir``.
 
     ``learn`` reads the input once more beforehand to learn site furniture from it;
     without it only the furniture learned by earlier runs (kept unless ``rebuild``) is used.
     Without ``cluster_stories`` near-duplicates are not looked for: each new article is
-    its own story cluster (exact duplicates are still caught).
+    its own story cluster (exact duplicates are still caught). ``on_phase`` is told the
+    name of each phase as it starts (recovering, learning, indexing, committing,
+    finishing, done).
 
-    Raises InputMissing for a path that does not exist and IndexLocked when
-    another writer holds the index.
+    All of a run's articles are committed at once, at the end: a run that is killed or
+    fails leaves the index exactly as it was, and running it again completes it.
+
+    Raises InputMissing for a path that does not exist, IndexLocked when another writer
+    holds the index and IndexUnwritable when the index folder cannot be written.
     """
     paths = list(paths)
     for _ in iter_files(paths):  # fail on a missing path before touching the index
         break
     started = time.perf_counter()
-    index_dir.mkdir(parents=True, exist_ok=True)
-    summary = IndexSummary(rejects_path=index_dir / REJECTS_FILE)
-    with write_lock(index_dir):
-        ix = open_or_create(index_dir, rebuild=rebuild)
-        furniture_path = index_dir / FURNITURE_FILE
-        furniture = LearnedFurniture() if rebuild else LearnedFurniture.load(furniture_path)
+    phase = on_phase or (lambda _name: None)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with write_lock(index_dir) as lock:
+            run = IndexRun(index_dir, rebuild, cluster_stories)
+            summary = run.execute(paths, workers, entities, learn, on_record, phase, lock)
+    except OSError as error:
+        raise unwritable(index_dir, error) from error
+    summary.seconds = time.perf_counter() - started
+    phase("done")
+    return summary
+
+
+def unwritable(index_dir: Path, error: OSError) -> OSError | IndexUnwritable:
+    """IndexUnwritable for an error writing the index folder; other errors unchanged."""
+    where = Path(error.filename) if isinstance(error.filename, str) else None
+    if where is not None and not where.resolve().is_relative_to(index_dir.resolve()):
+        return error
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the folder is on a read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOTDIR: "it is not a folder",
+        errno.EEXIST: "it is not a folder",
+    }.get(error.errno or 0, error.strerror or str(error))
+    return IndexUnwritable(
+        f"Cannot write the index in {index_dir}: {reason}. "
+        "The index is as it was before this run; free space or fix the folder, then "
+        "run this again."
+    )
+
+
+class IndexRun:
+    """One run under the writer lock: every record read is accounted for exactly once."""
+
+    def __init__(self, index_dir: Path, rebuild: bool, cluster_stories: bool) -> None:
+        self.index_dir = index_dir
+        self.rebuild = rebuild
+        self.cluster_stories = cluster_stories
+        self.summary = IndexSummary(rejects_path=index_dir / REJECTS_FILE)
+
+    def execute(
+        self,
+        paths: list[str | Path],
+        workers: int,
+        entities: bool,
+        learn: bool,
+        on_record: Callable[[], None] | None,
+        phase: Callable[[str], None],
+        lock: IO[str],
+    ) -> IndexSummary:
+        phase("recovering")
+        self.summary.recovered = recover(self.index_dir).notes()
+        ix = open_or_create(self.index_dir, rebuild=self.rebuild)
+        furniture_path = self.index_dir / FURNITURE_FILE
+        furniture = LearnedFurniture() if self.rebuild else LearnedFurniture.load(furniture_path)
         if learn:
+            phase("learning")
             furniture = furniture.union(learn_furniture(read_paths(paths)))
-        known_raw: dict[str, tuple[str, str]] = {} if rebuild else known_articles(ix)
-        known = {article_id: hashes[0] for article_id, hashes in known_raw.items()}
-        clusters = StoryClusters() if rebuild else stored_clusters(ix)
-        by_hash = {content: article_id for article_id, content in known.items()}
-        seen_ids: dict[str, str] = {}
-        writer = ix.writer(limitmb=256)
-        pending = summary.rejects_path.with_suffix(".jsonl.tmp")
+        self.load_known(ix)
+        writer = DurableWriter(ix, limitmb=256)
+        pending = self.index_dir / (REJECTS_FILE + ".tmp")
         try:
+            phase("indexing")
+            inherited = (lock.fileno(), writer.writelock.fd)
             with pending.open("w", encoding="utf-8") as rejects:
-                records = skip_unchanged(read_paths(paths), known_raw)
-                for item in processed_records(records, workers, entities, furniture):
-                    summary.read += 1
+                records = skip_unchanged(read_paths(paths), self.known_raw)
+                for item in processed_records(records, workers, entities, furniture, inherited):
+                    self.summary.read += 1
                     if on_record:
                         on_record()
-                    if isinstance(item, Reject):
-                        record_reject(item, summary, rejects)
-                        continue
-                    if isinstance(item, Unchanged):
-                        if item.id in seen_ids:
-                            summary.duplicates += 1
-                        else:
-                            seen_ids[item.id] = item.content_hash
-                            summary.unchanged += 1
-                        continue
-                    earlier = seen_ids.get(item.id)
-                    if earlier is not None:
-                        if earlier == item.content_hash:
-                            summary.duplicates += 1
-                        else:
-                            reason = f"id {item.id!r} already used in this run by other content"
-                            reject = Reject(Origin(item.path), reason, "duplicate_id")
-                            record_reject(reject, summary, rejects)
-                        continue
-                    seen_ids[item.id] = item.content_hash
-                    if known.get(item.id) == item.content_hash:
-                        summary.unchanged += 1
-                    elif by_hash.get(item.content_hash, item.id) != item.id:
-                        summary.duplicates += 1
-                    else:
-                        signature = story_signature(item.body) if cluster_stories else None
-                        cluster = clusters.add(item.id, signature)
-                        write_article(
-                            writer,
-                            item,
-                            replace=item.id in known,
-                            cluster=cluster,
-                            signature=signature,
-                        )
-                        known[item.id] = item.content_hash
-                        by_hash[item.content_hash] = item.id
-                        summary.indexed += 1
-            writer.commit(mergetype=CLEAR) if rebuild else writer.commit()
+                    self.account(item, writer, rejects)
+            phase("committing")
+            writer.commit(mergetype=CLEAR) if self.rebuild else writer.commit()
         except BaseException:
-            writer.cancel()
+            abandon(writer, self.index_dir, pending)
             raise
+        phase("finishing")
         furniture.save(furniture_path)
-        pending.replace(summary.rejects_path)
-    summary.seconds = time.perf_counter() - started
-    return summary
+        pending.replace(self.index_dir / REJECTS_FILE)
+        return self.summary
+
+    def load_known(self, ix: whoosh_index.Index) -> None:
+        """What is indexed already: ids with their hashes, and the story clusters."""
+        self.known_raw: dict[str, tuple[str, str]] = {} if self.rebuild else known_articles(ix)
+        self.known = {article_id: hashes[0] for article_id, hashes in self.known_raw.items()}
+        self.clusters = StoryClusters() if self.rebuild else stored_clusters(ix)
+        self.by_hash = {content: article_id for article_id, content in self.known.items()}
+        self.seen_ids: dict[str, str] = {}
+
+    def account(
+        self, item: Article | Reject | Unchanged, writer: IndexWriter, rejects: IO[str]
+    ) -> None:
+        """Count one record as rejected, unchanged, duplicate or indexed (and write it)."""
+        summary = self.summary
+        if isinstance(item, Reject):
+            record_reject(item, summary, rejects)
+        elif isinstance(item, Unchanged):
+            if item.id in self.seen_ids:
+                summary.duplicates += 1
+            else:
+                self.seen_ids[item.id] = item.content_hash
+                summary.unchanged += 1
+        elif (earlier := self.seen_ids.get(item.id)) is not None:
+            if earlier == item.content_hash:
+                summary.duplicates += 1
+            else:
+                reason = f"id {item.id!r} already used in this run by other content"
+                record_reject(Reject(Origin(item.path), reason, "duplicate_id"), summary, rejects)
+        else:
+            self.seen_ids[item.id] = item.content_hash
+            if self.known.get(item.id) == item.content_hash:
+                summary.unchanged += 1
+            elif self.by_hash.get(item.content_hash, item.id) != item.id:
+                summary.duplicates += 1
+            else:
+                self.add(item, writer)
+
+    def add(self, item: Article, writer: IndexWriter) -> None:
+        signature = story_signature(item.body) if self.cluster_stories else None
+        cluster = self.clusters.add(item.id, signature)
+        replace = item.id in self.known
+        write_article(writer, item, replace=replace, cluster=cluster, signature=signature)
+        self.known[item.id] = item.content_hash
+        self.by_hash[item.content_hash] = item.id
+        self.summary.indexed += 1
+
+
+def abandon(writer: IndexWriter, index_dir: Path, pending: Path) -> None:
+    """Give up a run's uncommitted work, as far as the disk lets us.
+
+    Best effort: after a full disk, closing the half-written segment can fail again.
+    The files left behind are named by no generation; pruning them now gives the space
+    back, and the next run's recovery removes whatever this could not.
+    """
+    try:
+        writer.cancel()
+    except Exception:  # the run's own error is the one to report, not this one
+        log.warning("could not cancel the index writer cleanly", exc_info=True)
+        if writer.writelock:
+            writer.writelock.release()
+    try:
+        prune(index_dir)
+        pending.unlink(missing_ok=True)
+    except OSError:
+        log.warning("could not remove the files of the abandoned run", exc_info=True)
 
 
 def record_reject(reject: Reject, summary: IndexSummary, out: IO[str]) -> None:
@@ -257,15 +371,19 @@ def processed_records(
     workers: int,
     entities: bool,
     furniture: LearnedFurniture | None = None,
+    inherited: tuple[int, ...] = (),
 ) -> Iterator[Article | Reject | Unchanged]:
-    """Run the pipeline over the stream, in order, on ``workers`` processes."""
+    """Run the pipeline over the stream, in order, on ``workers`` processes.
+
+    ``inherited`` are descriptors the workers must not keep (the writer locks).
+    """
     batches = batched_records(items)
     if workers <= 1:
         for batch in batches:
             yield from run_batch(batch, entities, furniture)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, worker_start, (os.getpid(), inherited)) as pool:
         in_flight: deque[Any] = deque()
         for batch in batches:
             in_flight.append(pool.apply_async(run_batch, (batch, entities, furniture)))
@@ -273,6 +391,24 @@ def processed_records(
                 yield from in_flight.popleft().get()
         while in_flight:
             yield from in_flight.popleft().get()
+
+
+def worker_start(parent: int, inherited: tuple[int, ...]) -> None:
+    """First thing in each worker: die with the parent, and let go of its locks.
+
+    A forked worker holds copies of the parent's descriptors, flock'ed lock files
+    included. If the parent is killed, a worker busy with a batch would live on (for
+    as long as entity extraction takes) holding the index locked; closing our copies
+    leaves the parent's lock in place, and PR_SET_PDEATHSIG ends the worker with it.
+    """
+    for descriptor in inherited:
+        with suppress(OSError):
+            os.close(descriptor)
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
 
 
 def batched_records(
