@@ -118,6 +118,13 @@ def test_invalid_utf8_and_hostile_queries_never_500(client):
         assert client.get(url).status_code < 500
 
 
+def test_a_query_string_that_is_not_utf8_is_a_400(client):
+    response = client.get("/api/search?q=%ff%fe")
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["error"]["message"]
+    assert client.get("/search?q=caf%C3%A9").status_code == 200
+
+
 def test_query_text_is_escaped_in_the_page(client):
     html = client.get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "&lt;script&gt;" in html

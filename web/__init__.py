@@ -8,10 +8,12 @@ into 4xx answers in one shape.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask
+from flask import Flask, request
 
 from search.config import resolve_index_dir
+from search.errors import InvalidRequest
 from search.searcher import ArticleIndex
 
 SECURITY_HEADERS = {
@@ -38,6 +40,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(views.bp)
     errors.register(app)
+
+    @app.before_request
+    def refuse_undecodable_urls() -> None:
+        # Werkzeug re-quotes bytes that are not UTF-8 ("%FF" stays "%FF"), which would
+        # search for the literal text; say what is wrong instead.
+        try:
+            unquote_to_bytes(request.query_string).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest(
+                "The query string is not valid UTF-8; encode the search words as UTF-8."
+            ) from None
 
     @app.after_request
     def add_security_headers(response: Any) -> Any:
