@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, sync_playwright
+from waitress.server import BaseWSGIServer, create_server
 
 from search.indexer import IndexSummary, index_paths
 from search.searcher import ArticleIndex
@@ -17,6 +21,17 @@ from web import create_app
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "search" / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's chromium, as root, on a machine with no network (see ../shared/VERIFIED.md).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def shared_data(name: str) -> Path:
@@ -53,3 +68,37 @@ def app(sample_index: tuple[Path, IndexSummary]) -> Flask:
 def client(app: Flask) -> Iterator[FlaskClient]:
     with app.test_client() as test_client:
         yield test_client
+
+
+@contextlib.contextmanager
+def served(app: Flask, threads: int = 4) -> Iterator[str]:
+    """The app under waitress, as in production, on a free loopback port: the base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
+    assert isinstance(server, BaseWSGIServer)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close every socket from inside the event loop, so the loop never polls a closed
+        # one; with its map empty, server.run() returns.
+        server.trigger.pull_trigger(server.task_dispatcher.shutdown)
+        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "waitress did not stop"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium driven by Playwright; skipped where absent, a failure under CI."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must have it")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -11,9 +11,7 @@ the CSP reports nothing).
 from __future__ import annotations
 
 import json
-import os
 import re
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,14 +19,12 @@ from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, Dialog, sync_playwright
-from waitress.server import BaseWSGIServer, create_server
+from playwright.sync_api import Browser, Dialog
 
 from search.indexer import index_paths
+from tests.conftest import served
 from web import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PAYLOADS = (
     "<script>alert('xss-script')</script>",
     '"><img src=x onerror="alert(\'xss-img\')">',
@@ -180,38 +176,13 @@ def test_json_is_served_as_json(hostile_client: FlaskClient) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile_index: Path) -> Iterator[str]:
-    server = create_server(
-        create_app({"INDEX_DIR": str(hostile_index)}), host="127.0.0.1", port=0, threads=2
-    )
-    assert isinstance(server, BaseWSGIServer)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.trigger.pull_trigger(server.task_dispatcher.shutdown)
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must have it")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with served(create_app({"INDEX_DIR": str(hostile_index)}), threads=2) as url:
+        yield url
 
 
 @pytest.mark.browser
 def test_no_script_runs_in_the_browser(
-    browser: Browser, hostile_server: str, hostile_client: FlaskClient
+    chromium: Browser, hostile_server: str, hostile_client: FlaskClient
 ) -> None:
     dialogs: list[str] = []
     errors: list[str] = []
@@ -220,7 +191,7 @@ def test_no_script_runs_in_the_browser(
         dialogs.append(dialog.message)
         dialog.dismiss()
 
-    context = browser.new_context(base_url=hostile_server)
+    context = chromium.new_context(base_url=hostile_server)
     context.set_default_timeout(5_000)
     page = context.new_page()
     page.on("dialog", on_dialog)
