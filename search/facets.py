@@ -84,6 +84,14 @@ class FacetCache:
         days = load_table(reader, "day")
         self.day_values = sorted(days.docs_by_value)
         self.days = days
+        # docnum -> day ordinal: coverage series count a match's dates from this table
+        # instead of reading each hit's stored fields.
+        self.day_of: dict[int, int] = {}
+        for day, docs in days.docs_by_value.items():
+            if len(day) == 8 and day.isdigit():
+                ordinal = date(int(day[:4]), int(day[4:6]), int(day[6:8])).toordinal()
+                for docnum in docs:
+                    self.day_of[docnum] = ordinal
         # docnum -> story cluster, for collapsing results and counting stories per query
         self.clusters = doc_values(reader, "cluster")
         self.cluster_sizes = dict(Counter(self.clusters.values()))

@@ -22,9 +22,10 @@ from whoosh.collectors import WrappingCollector
 from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
-from search import snippets, whoosh_fixes  # noqa: F401 - patches Whoosh on import
+from search import cursor, markup, snippets, whoosh_fixes  # noqa: F401 - patches Whoosh
 from search.config import LIMITS, RANKING, Ranking
-from search.errors import IndexMissing, InvalidRequest, NotFound, SearchTimeout
+from search.coverage import coverage
+from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound, SearchTimeout
 from search.facets import FacetCache
 from search.models import ENTITY_KINDS
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
@@ -33,6 +34,9 @@ from search.scoring import NewsBM25F
 from search.spelling import suggestion
 
 SORTS = ("relevance", "newest", "oldest")
+ENTITY_PAGE_KINDS = ("person", "organization", "place")
+ENTITY_LATEST = 10  # latest articles on an entity page
+CO_MENTIONED = 10  # co-mentioned entities per kind on an entity page
 DEADLINE_CHECK_DOCS = 4096  # matched documents collected between looks at the clock
 # Recency: an article loses half its date weight per this many days before the newest
 # article in the index. News a month older is markedly staler; a year older is history.
@@ -62,6 +66,8 @@ class SearchRequest:
     recency: float = 0.0
     # Add to each hit the matched fields and terms and their share of its score.
     explain: bool = False
+    # An opaque ``next`` token from an earlier response (search.cursor); overrides page.
+    cursor: str = ""
 
     def validate(self) -> None:
         """Raises InvalidRequest naming the first parameter that is out of range."""
@@ -87,6 +93,18 @@ class SearchRequest:
             "source": self.source,
         }
         return {key: value for key, value in values.items() if value}
+
+    def fingerprint(self) -> str:
+        """What decides the order of results: a cursor is only good for the same."""
+        return cursor.fingerprint(
+            {
+                "q": self.q,
+                "filters": self.filters(),
+                "sort": self.sort,
+                "collapse": self.collapse,
+                "recency": self.recency,
+            }
+        )
 
 
 class ArticleIndex:
@@ -142,10 +160,13 @@ class ArticleIndex:
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
         match = self.match(request, searcher, facets, deadline)
-        results = self.rank(request, searcher, match, facets, deadline)
-        end = request.page * request.per_page
+        start = (request.page - 1) * request.per_page
+        if request.cursor:
+            start = cursor.decode(request.cursor, request.fingerprint())
+        end = start + request.per_page
+        results = self.rank(request, searcher, match, facets, deadline, limit=end)
         snippets.configure(results)
-        page = results[end - request.per_page : end]
+        page = results[start:end]
         stories = facets.story_counts(match.docs)
         recency = self.recency_factor(request, facets) if request.explain else None
         hits = []
@@ -161,7 +182,7 @@ class ArticleIndex:
             # Matching articles, each copy of a story counted; "stories" counts the
             # stories, which is what collapsed results page through.
             "total": len(match.docs),
-            "page": request.page,
+            "page": start // request.per_page + 1,
             "per_page": request.per_page,
             "sort": request.sort,
             "filters": request.filters(),
@@ -190,8 +211,124 @@ class ArticleIndex:
         )
         if suggested:
             response["suggestion"] = suggested
+        # Collapsed results page through stories, uncollapsed ones through articles.
+        pageable = len(stories) if request.collapse else len(match.docs)
+        response["next"] = (
+            cursor.encode(end, request.fingerprint())
+            if end < pageable and end <= cursor.MAX_OFFSET
+            else None
+        )
+        response["coverage"] = coverage(match.docs, facets.day_of)
+        response["stamp"] = self.stamp(searcher, match.query)
         response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return response
+
+    def stamp(self, searcher: Searcher, query: wq.Query | None) -> dict[str, Any]:
+        """What a result came from: the index generation, its size and the parsed query."""
+        return {
+            "index_version": searcher.reader().generation(),
+            "articles": searcher.doc_count(),
+            "parsed_query": str(query) if query is not None else "",
+        }
+
+    def summary(self, request: SearchRequest) -> dict[str, Any]:
+        """The matches' facets and coverage, without ranking or snippets."""
+        searcher = self.searcher()
+        facets = self.facet_cache(searcher)
+        match = self.match(request, searcher, facets, time.perf_counter() + LIMITS.search_seconds)
+        return {
+            "query": request.q,
+            "total": len(match.docs),
+            "stories": len(facets.story_counts(match.docs)),
+            "filters": request.filters(),
+            "facets": facets.count(match.docs, LIMITS.facet_size),
+            "coverage": coverage(match.docs, facets.day_of),
+            "stamp": self.stamp(searcher, match.query),
+        }
+
+    def export(self, request: SearchRequest) -> tuple[int, Iterator[dict[str, Any]]]:
+        """Every matching article (each copy of a story), in the request's order: the
+        count, and the rows, read one at a time as the iterator is consumed."""
+        request = replace(request, collapse=False)
+        searcher = self.searcher()
+        facets = self.facet_cache(searcher)
+        deadline = time.perf_counter() + LIMITS.search_seconds
+        match = self.match(request, searcher, facets, deadline)
+        results = self.rank(request, searcher, match, facets, deadline, limit=None)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for hit in results:
+                fields = hit.fields()
+                entities = entities_json(fields)
+                yield {
+                    **brief_json(fields, None),
+                    "url": fields.get("url", ""),
+                    "author": fields.get("author", ""),
+                    "person": entities["person"],
+                    "organization": entities["organization"],
+                    "place": entities["place"],
+                    **cluster_json(fields, facets.cluster_sizes),
+                }
+
+        return len(match.docs), rows()
+
+    def entity(self, kind: str, name: str, limit: int = ENTITY_LATEST) -> dict[str, Any]:
+        """One person, organization or place: how many articles name it, when, with whom,
+        and its latest articles. Raises NotFound for an unknown kind or name."""
+        if kind not in ENTITY_PAGE_KINDS:
+            raise NotFound(
+                f"There are no entity pages for {kind[:40]!r}: use {', '.join(ENTITY_PAGE_KINDS)}."
+            )
+        if not 1 <= limit <= LIMITS.max_per_page:
+            raise InvalidRequest(f"limit must be between 1 and {LIMITS.max_per_page}.")
+        searcher = self.searcher()
+        facets = self.facet_cache(searcher)
+        table = facets.tables[kind]
+        spellings = table.values_by_folded.get(name.casefold())
+        if not spellings:
+            raise NotFound(f"No article names the {kind} {name[:100]!r}.")
+        docs = table.docs_for(name)
+        # The spelling most articles use names the page.
+        canonical = max(spellings, key=lambda value: (len(table.docs_by_value[value]), value))
+        folded = name.casefold()
+        co_mentioned = {
+            other: [
+                item
+                for item in facets.tables[other].count(docs, CO_MENTIONED + 1)
+                if str(item["value"]).casefold() != folded
+            ][:CO_MENTIONED]
+            for other in ENTITY_PAGE_KINDS
+        }
+        # Newest first by day, from the day table; undated last; docnum breaks ties.
+        day_of = facets.day_of
+        latest = sorted(docs, key=lambda docnum: (-day_of.get(docnum, -1), -docnum))[:limit]
+        return {
+            "kind": kind,
+            "name": canonical,
+            "articles": len(docs),
+            "stories": len(facets.story_counts(docs)),
+            "coverage": coverage(docs, day_of),
+            "co_mentioned": co_mentioned,
+            "latest": [brief_json(searcher.stored_fields(docnum), None) for docnum in latest],
+            "stamp": self.stamp(searcher, None),
+        }
+
+    def parsed_query(self, text: str) -> wq.Query | None:
+        """The Whoosh query for ``text``, or None when it does not parse (for highlighting,
+        where a bad query should mark nothing rather than fail the page)."""
+        try:
+            facets = self.facet_cache(self.searcher())
+            return parse_query(text, self.ranking, newest=newest_date(facets.day_values)).query
+        except NewsearchError:
+            return None
+
+    def article_html(
+        self, article: dict[str, Any], q: str, link: Callable[[str, str], str]
+    ) -> list[str]:
+        """The article's body paragraphs as HTML: escaped, query words marked, entity
+        mentions linked with ``link(kind, name)``."""
+        query = self.parsed_query(q) if q.strip() else None
+        return markup.body_html(article.get("body", ""), article["entities"], query, link)
 
     def ranked_ids(self, request: SearchRequest) -> list[str]:
         """The ids of one page of results, without snippets or facets (for evaluation).
@@ -234,6 +371,7 @@ class ArticleIndex:
         match: Match,
         facets: FacetCache,
         deadline: float | None = None,
+        limit: int | None = -1,
     ) -> Results:
         """Score and sort the matched documents, one hit per story when collapsing.
 
@@ -257,7 +395,8 @@ class ArticleIndex:
             ranking = Searcher(searcher.reader(), weighting=weighting, closereader=False)
         collapse = ClusterFacet(facets.clusters) if request.collapse else None
         collector = ranking.collector(
-            limit=request.page * request.per_page,
+            # -1: up to the request's page; None: every match (the export)
+            limit=request.page * request.per_page if limit == -1 else limit,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
             # that number) keeps a filter that lets nothing through from showing all.
             filter=(match.docs or {-1}) if match.allowed is not None else None,
