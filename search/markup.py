@@ -48,7 +48,11 @@ def entity_spans(text: str, names: Iterable[tuple[str, str]]) -> list[tuple[int,
     """Non-overlapping mentions (start, end, kind, name), longest names first, whole words."""
     found: list[tuple[int, int, str, str]] = []
     taken: list[Span] = []
-    for kind, name in sorted(set(names), key=lambda item: -len(item[1])):
+    # One kind per name, the first given (person before organization before place).
+    kinds: dict[str, str] = {}
+    for kind, name in names:
+        kinds.setdefault(name, kind)
+    for name, kind in sorted(kinds.items(), key=lambda item: -len(item[0])):
         if len(name) < 2:
             continue
         pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)")

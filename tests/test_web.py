@@ -152,3 +152,70 @@ def test_missing_index_is_a_clear_503(tmp_path):
 def test_the_app_is_read_only(client):
     for method in (client.post, client.put, client.delete):
         assert method("/api/search?q=x").status_code == 405
+
+
+# --- issue 5: stamp, cursor, facets/coverage/entity endpoints, export, chart, markup ----
+
+
+def test_api_search_has_stamp_next_and_coverage(client):
+    data = client.get("/api/search?per_page=5").get_json()
+    assert set(data["stamp"]) == {"index_version", "articles", "parsed_query"}
+    assert data["next"] and data["coverage"]["bucket"] in {"day", "week", "month", "year"}
+    second = client.get(f"/api/search?per_page=5&cursor={data['next']}").get_json()
+    assert second["page"] == 2
+    assert not {h["id"] for h in data["results"]} & {h["id"] for h in second["results"]}
+    other = client.get(f"/api/search?q=cocoa&cursor={data['next']}")
+    assert other.status_code == 400 and "different search" in other.get_json()["error"]["message"]
+
+
+def test_facets_and_coverage_endpoints(client):
+    facets = client.get("/api/facets?q=cocoa").get_json()
+    assert facets["total"] == 3 and "results" not in facets and set(facets["facets"])
+    coverage = client.get("/api/coverage?q=cocoa").get_json()
+    assert coverage["coverage"]["dated"] + coverage["coverage"]["undated"] == 3
+    assert client.get("/api/coverage?from=nope").status_code == 400
+
+
+def test_entity_page_and_json_twin(client):
+    data = client.get("/api/entities/person/helena%20marsh").get_json()
+    assert data["name"] == "Helena Marsh" and data["articles"] >= 2
+    html = client.get("/entities/person/Helena%20Marsh").get_data(as_text=True)
+    assert "/api/entities/person/Helena%20Marsh" in html and 'role="img"' in html
+    assert client.get("/api/entities/person/nobody").status_code == 404
+    assert client.get("/api/entities/planet/Mars").status_code == 404
+    assert client.get("/api/entities/person/Helena%20Marsh?limit=0").status_code == 400
+
+
+def test_export_streams_every_match_safely(client):
+    response = client.get("/export.csv?q=Bristol&per_page=1")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.is_streamed
+    rows = response.get_data(as_text=True).strip().split("\r\n")
+    total = client.get("/api/search?q=Bristol").get_json()["total"]
+    assert (
+        rows[0].startswith("id,headline,date") and int(response.headers["X-Total-Count"]) == total
+    )
+    assert client.get("/export.csv?sort=bogus").status_code == 400
+
+
+def test_chart_bars_narrow_the_dates(client):
+    html = client.get("/search?q=Bristol").get_data(as_text=True)
+    assert '<svg class="chart" role="img"' in html and "<title" in html and "<desc" in html
+    assert "Undated:" in html and " style=" not in html
+    bars = [link for link in links(html) if "from=" in link and "to=" in link]
+    assert bars
+    first = client.get(bars[0].replace("&amp;", "&").replace("/search", "/api/search"))
+    assert first.status_code == 200 and first.get_json()["total"] >= 1
+
+
+def test_article_links_mentions_and_marks_query(client):
+    hit = client.get("/api/search?q=harbour ferries").get_json()["results"][0]
+    html = client.get(f"/articles/{hit['id']}?q=harbour").get_data(as_text=True)
+    assert "<mark>harbour</mark>" in html and 'class="mention' in html
+    assert "/entities/" in html
+
+
+def test_hit_chips_link_entity_pages(client):
+    html = client.get("/search?q=cocoa").get_data(as_text=True)
+    assert any(link.startswith("/entities/") for link in links(html))
+    assert "/export.csv?q=cocoa" in html

@@ -89,6 +89,7 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
         collapse=flag(args, "collapse", True),
         recency=number(args, "recency", 0.0),
         explain=flag(args, "explain", False),
+        cursor=args.get("cursor", "").strip(),
     )
     request.validate()
     return request

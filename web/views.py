@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from markupsafe import Markup
 
 from search.config import LIMITS
 from search.errors import NewsearchError
+from search.export import csv_lines
 from search.query import DOCUMENTED_FIELDS
 from search.searcher import SORTS, ArticleIndex
 from web.params import integer, search_request, state
@@ -16,6 +29,8 @@ from web.params import integer, search_request, state
 bp = Blueprint("views", __name__)
 
 ENTITY_FACETS = ("person", "organization", "place")
+ENTITY_LATEST_DEFAULT = 10  # latest articles on an entity page and in its JSON
+ENTITY_KIND_TITLES = {"person": "Person", "organization": "Organization", "place": "Place"}
 RELATED_LIMIT = 5  # related articles on the article page and by default in the API
 # The page's ranking choices: recency values, and what the select calls them.
 RECENCY_CHOICES = (("0", "Relevance"), ("0.5", "Balanced"), ("0.9", "Recent first"))
@@ -52,9 +67,50 @@ def facet_is_active(kind: str, value: str) -> bool:
     return any(v is None for v in facet_changes(kind, value).values())
 
 
+def entity_url(kind: str, name: str) -> str:
+    return url_for("views.entity_page", kind=kind, name=name)
+
+
+def bar_url(bucket: dict[str, Any], **base: str | None) -> str:
+    """The search narrowed to one chart bar's dates: within the current from/to, so a
+    click always narrows and never widens."""
+    start, end = bucket["start"], bucket["end"]
+    current_from, current_to = request.args.get("from", ""), request.args.get("to", "")
+    if _is_day(current_from) and current_from > start:
+        start = current_from
+    if _is_day(current_to) and current_to < end:
+        end = current_to
+    if base:  # from an entity page: a new search for that entity
+        return url_for("views.search_page", **base, **{"from": start, "to": end})
+    return search_url(**{"from": start, "to": end})
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
+def chip_pairs(entities: dict[str, list[str]], per_kind: int = 3) -> list[tuple[str, str]]:
+    """(kind, name) for a hit's entity chips; a name tagged with two kinds shows once."""
+    seen: set[str] = set()
+    pairs = []
+    for kind in ENTITY_FACETS:
+        for name in entities.get(kind, [])[:per_kind]:
+            if name.casefold() not in seen:
+                seen.add(name.casefold())
+                pairs.append((kind, name))
+    return pairs
+
+
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
     return {
+        "entity_url": entity_url,
+        "bar_url": bar_url,
+        "chip_pairs": chip_pairs,
         "search_url": search_url,
         "facet_changes": facet_changes,
         "facet_is_active": facet_is_active,
@@ -86,10 +142,14 @@ def search_api() -> Response:
 def article_page(article_id: str) -> str:
     index = article_index()
     article = index.article(article_id)
+    q = request.args.get("q", "")
+    # Escaped by search.markup; only its <mark> and <a> tags are added.
+    paragraphs = [Markup(html) for html in index.article_html(article, q, entity_url)]
     return render_template(
         "article.html",
         article=article,
-        q=request.args.get("q", ""),
+        paragraphs=paragraphs,
+        q=q,
         related=index.related(article_id),
         versions=index.versions(article_id),
     )
@@ -123,3 +183,45 @@ def help_page() -> str:
 @bp.get("/healthz")
 def healthz() -> Response:
     return jsonify({"status": "ok", "articles": article_index().count()})
+
+
+@bp.get("/api/facets")
+def facets_api() -> Response:
+    """Facets of a search without its results."""
+    summary = article_index().summary(search_request(request.args))
+    keys = ("query", "total", "stories", "filters", "facets", "stamp")
+    return jsonify({key: summary[key] for key in keys})
+
+
+@bp.get("/api/coverage")
+def coverage_api() -> Response:
+    """A search's coverage over time without its results."""
+    summary = article_index().summary(search_request(request.args))
+    keys = ("query", "total", "stories", "filters", "coverage", "stamp")
+    return jsonify({key: summary[key] for key in keys})
+
+
+@bp.get("/entities/<kind>/<path:name>")
+def entity_page(kind: str, name: str) -> str:
+    view = article_index().entity(kind, name)
+    return render_template("entity.html", view=view, kind_titles=ENTITY_KIND_TITLES)
+
+
+@bp.get("/api/entities/<kind>/<path:name>")
+def entity_api(kind: str, name: str) -> Response:
+    limit = integer(request.args, "limit", ENTITY_LATEST_DEFAULT)
+    return jsonify(article_index().entity(kind, name, limit=limit))
+
+
+@bp.get("/export.csv")
+def export_csv() -> Response:
+    """Every matching article as CSV, streamed: no cap, constant memory per row."""
+    total, rows = article_index().export(search_request(request.args))
+
+    def body() -> Iterator[str]:
+        yield from csv_lines(rows)
+
+    response = Response(stream_with_context(body()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="newsearch-results.csv"'
+    response.headers["X-Total-Count"] = str(total)
+    return response
