@@ -24,6 +24,7 @@ from search.errors import NewsearchError
 from search.export import csv_lines
 from search.query import DOCUMENTED_FIELDS
 from search.searcher import SORTS, ArticleIndex
+from web import openapi
 from web.params import integer, search_request, state
 
 bp = Blueprint("views", __name__)
@@ -225,3 +226,9 @@ def export_csv() -> Response:
     response.headers["Content-Disposition"] = 'attachment; filename="newsearch-results.csv"'
     response.headers["X-Total-Count"] = str(total)
     return response
+
+
+@bp.get("/api/openapi.json")
+def openapi_json() -> Response:
+    """The OpenAPI 3.1 description of every endpoint (web/openapi.py)."""
+    return jsonify(openapi.document())
