@@ -3,11 +3,14 @@
 The index is the bundled sample corpus (fictional articles). Every page load is
 watched for console errors, uncaught exceptions, dialogs and CSP violations; the
 pages need no JavaScript at all, so any of those is a bug. Screenshots of the
-results page land in artifacts/screenshots/ for a human to look at.
+results page land in tests/artifacts/ for a human to look at; axe-core (bundled by
+axe-playwright-python, injected with no network) checks the main pages.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import threading
@@ -17,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
@@ -36,7 +40,7 @@ from web import create_app
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
+SCREENSHOTS = REPO / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -48,7 +52,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 TIMEOUT_MS = 5_000
 
 # Reports CSP violations to Python; added with add_init_script, which CSP does not govern.
@@ -429,3 +433,114 @@ def test_phone_shows_a_result_on_the_first_screen(page: Page) -> None:
     first = page.locator(".hit h2 a").first.bounding_box()
     assert first is not None
     assert first["y"] + first["height"] <= PHONE["height"]
+
+
+# --- issue 5: chart, entities, export, accessibility -------------------------------------
+
+
+def test_chart_bar_narrows_the_dates(page: Page, watch: Watch) -> None:
+    page.goto("/?q=Bristol")
+    before = total(page)
+    chart = page.get_by_role("img", name=re.compile("Matching articles over time"))
+    expect(chart).to_be_visible()
+    expect(page.locator(".coverage .undated")).to_contain_text("Undated:")
+    bar = page.locator(".chart-links a").first
+    label = bar.get_attribute("aria-label") or ""
+    expected = int(label.rsplit(": ", 1)[1].split(" ")[0])
+    follow(page, bar)
+    state = params(page)
+    assert state["q"] == "Bristol" and state["from"] <= state["to"]
+    assert total(page) == expected <= before
+    expect(page.get_by_role("link", name=f"from: {state['from']} (remove)")).to_be_visible()
+    watch.assert_clean()
+
+
+def test_follow_entities(page: Page, watch: Watch) -> None:
+    page.goto("/?q=Helena Marsh")
+    chip = page.locator(".hit .entities .chip").first
+    name = chip.inner_text()
+    follow(page, chip)
+    assert urlsplit(page.url).path.startswith("/entities/")
+    expect(page.locator("h1")).to_have_text(name)
+    count = int(page.locator("#entity-count strong").inner_text().replace(",", ""))
+    assert count >= 1
+    expect(
+        page.get_by_role("img", name=re.compile(f"Coverage of {re.escape(name)}"))
+    ).to_be_visible()
+    latest = page.locator(".latest li a")
+    assert 1 <= latest.count() <= count
+    # An article's body links the names it mentions to their entity pages.
+    follow(page, latest.first)
+    mention = page.locator(".article .body a.mention").first
+    mentioned = mention.inner_text()
+    follow(page, mention)
+    expect(page.locator("h1")).to_have_text(re.compile(re.escape(mentioned), re.IGNORECASE))
+    # The JSON twin is linked and agrees.
+    twin = page.get_by_role("link", name="This entity as JSON").get_attribute("href")
+    assert twin is not None
+    assert page.request.get(twin).json()["articles"] >= 1
+    watch.assert_clean()
+
+
+def test_article_marks_query_words(page: Page, watch: Watch) -> None:
+    page.goto("/?q=harbour")
+    follow(page, page.locator(".hit h2 a").first)
+    marks = page.locator(".article .body mark").all_inner_texts()
+    assert marks and all(mark.casefold().startswith("harbour") for mark in marks), marks
+    watch.assert_clean()
+
+
+def test_export_csv_has_every_result(page: Page, watch: Watch) -> None:
+    page.goto("/?q=Bristol&per_page=2")
+    expected = total(page)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export all results as CSV").click()
+    download = download_info.value
+    path = download.path()
+    assert path is not None
+    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+    assert rows[0][:3] == ["id", "headline", "date"]
+    assert len(rows) - 1 == expected > 2  # the whole result set, not the page of 2
+    watch.assert_clean()
+
+
+def test_keyboard_reaches_a_chart_bar(page: Page, watch: Watch) -> None:
+    page.goto("/?q=Bristol")
+    bar = page.locator(".chart-links a").first
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if bar.evaluate("e => e === document.activeElement"):
+            break
+    else:
+        pytest.fail("Tab never reached a chart bar")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "from" in params(page) and "to" in params(page)
+    watch.assert_clean()
+
+
+AXE = Axe()
+BLOCKING = {"serious", "critical"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/?q=Bristol", "/articles/{article}?q=harbour", "/entities/person/Helena%20Marsh", "/help"],
+)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violations(page: Page, path: str, scheme: str) -> None:
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    if "{article}" in path:
+        article = page.request.get("/api/search?q=harbour").json()["results"][0]["id"]
+        path = path.replace("{article}", article)
+    page.goto(path)
+    results = AXE.run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    report = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"\W+", "-", path.split("?")[0].strip("/") or "search")[:40]
+    (SCREENSHOTS / f"axe-{name}-{scheme}.txt").write_text("\n".join(report) or "no violations\n")
+    assert not blocking, report
