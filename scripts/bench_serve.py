@@ -1,0 +1,252 @@
+"""Served-load benchmark: `newsearch serve` (waitress) under C concurrent clients for S seconds.
+
+In one run, on one index and one query log (scripts/bench_search.py's, seeded):
+
+1. the search function alone (ArticleIndex.search in this process, one thread, then two
+   threads), after a warm-up: the throughput the server is compared with;
+2. ``newsearch serve --index DIR`` started as its own process on 127.0.0.1 (a free port),
+   then C client threads, each with one keep-alive http.client connection, sending
+   /api/search requests from the log in turn for S seconds: errors (non-200, connection
+   failures), p50/p95/p99, requests/s, and the server's peak resident memory (VmHWM).
+
+The clients run in this process, so they take CPU from the two cores too: the served figure
+is a lower bound on what the server alone could do.
+
+    scripts/bench_serve.py --index DIR [--clients 20] [--seconds 60] [--threads 8]
+                           [--queries 500] [--seed 1] [--out bench-results/serve.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DEFAULT_OUT = REPO / "bench-results" / "serve.json"
+WARMUP = 20
+START_TIMEOUT_S = 120.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_script(name: str) -> ModuleType:
+    path = REPO / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's high-water resident set (VmHWM), in MB; None once it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: ModuleType) -> dict:
+    """The search call alone: ``threads`` threads share one ArticleIndex, as the app does."""
+    from search.searcher import ArticleIndex
+
+    articles = ArticleIndex(index_dir)
+    for query in queries[:WARMUP]:
+        articles.search(query.request())
+    results = [bench.Timings() for _ in range(threads)]
+
+    def worker(number: int) -> None:
+        for query in queries[number::threads]:
+            t0 = time.perf_counter()
+            try:
+                articles.search(query.request())
+            except Exception:  # counted, the run goes on
+                results[number].errors += 1
+                continue
+            results[number].seconds.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    total = bench.Timings(wall=time.perf_counter() - started)
+    for timing in results:
+        total.seconds.extend(timing.seconds)
+        total.errors += timing.errors
+    out: dict[str, Any] = total.summary()
+    out["threads"] = threads
+    return out
+
+
+def start_server(index_dir: Path, port: int, threads: int) -> subprocess.Popen[bytes]:
+    newsearch = Path(sys.executable).parent / "newsearch"
+    command = [str(newsearch), "serve", "--index", str(index_dir), "--port", str(port),
+               "--threads", str(threads)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.perf_counter() + START_TIMEOUT_S
+    while time.perf_counter() < deadline:
+        if server.poll() is not None:
+            error = server.stderr.read().decode() if server.stderr else ""
+            raise SystemExit(f"newsearch serve exited with {server.returncode}: {error}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                connection.close()
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise SystemExit("newsearch serve did not answer /healthz in time")
+
+
+def bench_http(
+    port: int, queries: list[Any], clients: int, seconds: float, bench: ModuleType
+) -> dict:
+    paths = ["/api/search?" + urllib.parse.urlencode(q.url_params()) for q in queries]
+    results = [bench.Timings() for _ in range(clients)]
+    failures: list[str] = []
+    deadline = time.perf_counter() + seconds
+
+    def client(number: int) -> None:
+        timing = results[number]
+        position = number * len(paths) // clients  # clients start at different queries
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.perf_counter() < deadline:
+            path = paths[position % len(paths)]
+            position += 1
+            t0 = time.perf_counter()
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                ok = response.status == 200
+                if not ok and len(failures) < 20:
+                    failures.append(f"{response.status} {path}")
+            except (OSError, http.client.HTTPException) as error:
+                ok = False
+                if len(failures) < 20:
+                    failures.append(f"{error!r} {path}")
+                connection.close()  # a fresh connection for the next request
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            timing.seconds.append(time.perf_counter() - t0)
+            if not ok:
+                timing.errors += 1
+        connection.close()
+
+    started = time.perf_counter()
+    pool = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=seconds + 120)
+    total = bench.Timings(wall=time.perf_counter() - started)
+    for timing in results:
+        total.seconds.extend(timing.seconds)
+        total.errors += timing.errors
+    out: dict[str, Any] = total.summary()
+    out.update(clients=clients, seconds=seconds, failures=failures)
+    return out
+
+
+def row(label: str, s: dict[str, Any]) -> str:
+    cells = "".join(
+        f"{s[k]:9.1f}" if k in s else f"{'-':>9}" for k in ("p50_ms", "p95_ms", "p99_ms", "per_s")
+    )
+    return f"{label:<34}{s.get('n', 0):>7}{cells}{s.get('errors', 0):>8}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", required=True, help="the index to serve (e.g. the 24k one)")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0, help="load duration (short: 10)")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON report path")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or not 0 < args.seconds <= 3600:
+        parser.error("--clients must be >= 1 and --seconds in (0, 3600]")
+    index_dir = Path(args.index)
+    bench = load_script("bench_search")
+    log("building the query log ...")
+    queries, info = bench.build_log(index_dir, args.queries, args.seed)
+    load = os.getloadavg()
+    log("search function alone, 1 thread ...")
+    alone_1 = bench_function(index_dir, queries, 1, bench)
+    log("search function alone, 2 threads ...")
+    alone_2 = bench_function(index_dir, queries, 2, bench)
+    port = free_port()
+    log(f"starting newsearch serve on 127.0.0.1:{port} ...")
+    server = start_server(index_dir, port, args.threads)
+    try:
+        idle_rss = peak_rss_mb(server.pid)
+        log(f"{args.clients} clients for {args.seconds:g}s ...")
+        http_result = bench_http(port, queries, args.clients, args.seconds, bench)
+        http_result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+        http_result["server_rss_after_start_mb"] = idle_rss
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    best_alone = max(alone_1.get("per_s", 0.0), alone_2.get("per_s", 0.0))
+    ratio = http_result.get("per_s", 0.0) / best_alone if best_alone else None
+    report = {
+        "index": str(index_dir),
+        "documents": info["documents"],
+        "queries": len(queries),
+        "seed": args.seed,
+        "cores": os.cpu_count(),
+        "load_before": [round(x, 2) for x in load],
+        "function_1_thread": alone_1,
+        "function_2_threads": alone_2,
+        "http": http_result,
+        "served_vs_function": round(ratio, 3) if ratio is not None else None,
+    }
+    print(f"index: {index_dir}  documents: {info['documents']}  queries: {len(queries)}  "
+          f"load before: {report['load_before']}")  # fmt: skip
+    print(
+        f"{'measure':<34}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'req/s':>9}{'errors':>8}"
+    )
+    print("-" * 85)
+    print(row("search function, 1 thread", alone_1))
+    print(row("search function, 2 threads", alone_2))
+    print(row(f"HTTP x{args.clients} clients, {args.seconds:g}s", http_result))
+    print(f"served / best function throughput: {report['served_vs_function']}  "
+          f"server peak RSS: {http_result['server_peak_rss_mb']} MB")  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
