@@ -21,10 +21,12 @@ names, TOCs Whoosh had not yet renamed into place, and the temporary posting poo
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
 import shutil
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,11 +81,14 @@ def generations(folder: Path) -> list[int]:
 
 def segment_ids(storage: FileStorage, generation: int) -> set[str] | None:
     """The segments a generation names; None when its TOC cannot be read."""
-    try:
-        toc = TOC.read(storage, INDEX_NAME, gen=generation)
-    except Exception:  # a TOC that does not read is simply not kept
-        return None
-    return {segment.segment_id() for segment in toc.segments}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # as in check_generation
+        try:
+            toc = TOC.read(storage, INDEX_NAME, gen=generation)
+        except Exception:  # a TOC that does not read is simply not kept
+            toc = None
+        gc.collect()
+    return None if toc is None else {segment.segment_id() for segment in toc.segments}
 
 
 def check_generation(storage: FileStorage, generation: int) -> str | None:
@@ -93,6 +98,15 @@ def check_generation(storage: FileStorage, generation: int) -> str | None:
     a missing or cut-short segment file fails one of these. The stored fields are read
     on every run anyway (known articles, story clusters), so this at most doubles that.
     """
+    with warnings.catch_warnings():
+        # Whoosh leaves a file open when a damaged one fails to read; let it close quietly.
+        warnings.simplefilter("ignore", ResourceWarning)
+        problem = _read_generation(storage, generation)
+        gc.collect()
+    return problem
+
+
+def _read_generation(storage: FileStorage, generation: int) -> str | None:
     try:
         toc = TOC.read(storage, INDEX_NAME, gen=generation)
         reader = FileIndex._reader(storage, toc.schema, toc.segments, generation)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import io
 import json
 import logging
 import multiprocessing
@@ -309,15 +310,41 @@ def abandon(writer: IndexWriter, index_dir: Path, pending: Path) -> None:
     """
     try:
         writer.cancel()
-    except Exception:  # the run's own error is the one to report, not this one
-        log.warning("could not cancel the index writer cleanly", exc_info=True)
+    except Exception as error:  # the run's own error is the one to report, not this one
+        log.info("the index writer did not close cleanly: %s", error)
+        close_files(writer)
         if writer.writelock:
             writer.writelock.release()
     try:
         prune(index_dir)
         pending.unlink(missing_ok=True)
-    except OSError:
-        log.warning("could not remove the files of the abandoned run", exc_info=True)
+    except OSError as error:
+        log.info("could not remove the files of the abandoned run: %s", error)
+
+
+def close_files(root: object, depth: int = 4) -> None:
+    """Close the files a failed Whoosh writer still holds (segment, postings, pool).
+
+    Whoosh gives no way to do it once its own close has failed part-way; its files hang
+    off the writer a few attributes deep. A buffered file whose flush fails still closes.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[object, int]] = [(root, 0)]
+    while stack:
+        item, level = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, io.IOBase):
+            with suppress(Exception):
+                item.close()
+        elif level < depth:
+            children = item.values() if isinstance(item, dict) else getattr(item, "__dict__", {})
+            if isinstance(children, dict):
+                children = children.values()
+            if isinstance(item, list | tuple):
+                children = item
+            stack.extend((child, level + 1) for child in children)
 
 
 def record_reject(reject: Reject, summary: IndexSummary, out: IO[str]) -> None:
