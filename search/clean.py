@@ -57,8 +57,12 @@ _PRE_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\u200b\u2060]")
 # ftfy could not map to a Windows-1252 character, byte-order marks, soft hyphens (an
 # invisible break inside a word, which would split it for the index) and the
 # deprecated format characters ftfy also treats as controls.
+# Control and invisible format characters, bidirectional embeddings, overrides and
+# isolates among them: an override (U+202E) makes text display in another order than
+# it reads ("Trojan Source"); the marks U+200E/U+200F that RTL text needs are kept.
 _POST_CONTROL_RE = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u200b\u2060\u206a-\u206f\ufeff\ufff9-\ufffc]"
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\xad\u200b\u202a-\u202e\u2060\u2066-\u206f"
+    "\ufeff\ufff9-\ufffc\ud800-\udfff]"
 )
 _SPACE_RUN_RE = re.compile("[ \t]+")
 

@@ -21,6 +21,12 @@ from search.models import Article, RawRecord, Reject
 
 log = logging.getLogger(__name__)
 HEADLINE_FROM_BODY_CHARS = 120
+# Bounds on what one record may bring. The longest news features run to some 100,000
+# characters, headlines to a few hundred; beyond these it is a dump, not an article, and
+# cleaning, language detection and story signatures would take minutes over it. The text
+# is cut (with a warning), not rejected: what is there is still found.
+MAX_HEADLINE_CHARS = 500
+MAX_BODY_CHARS = 1_000_000
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 
 
@@ -48,10 +54,11 @@ def process_record(
     record: RawRecord, furniture: LearnedFurniture | None = None
 ) -> Article | Reject:
     """Every stage but entities, which run per batch."""
-    headline = clean_headline(record.headline)
-    learned = furniture.for_source(record.source) if furniture else frozenset()
-    body = clean_body(record.body, learned)
     warnings: list[str] = []
+    raw_headline, raw_body = bounded_text(record, warnings)
+    headline = clean_headline(raw_headline)
+    learned = furniture.for_source(record.source) if furniture else frozenset()
+    body = clean_body(raw_body, learned)
     if not headline:
         headline = headline_from_body(body)
         if headline:
@@ -75,6 +82,32 @@ def process_record(
         raw_hash=raw_fingerprint(record),
         warnings=warnings,
     )
+
+
+def bounded_text(record: RawRecord, warnings: list[str]) -> tuple[str, str]:
+    """The record's headline and body within the bounds above.
+
+    A "headline" far too long to be one with no body beside it (a one-line file) is
+    the body. Cuts fall on a space where there is one near the limit.
+    """
+    headline, body = record.headline, record.body
+    if len(headline) > MAX_HEADLINE_CHARS and not body.strip():
+        headline, body = "", headline
+        warnings.append("a single line too long for a headline: read as the body")
+    if len(headline) > MAX_HEADLINE_CHARS:
+        headline = cut(headline, MAX_HEADLINE_CHARS) + "…"
+        warnings.append(f"headline cut to {MAX_HEADLINE_CHARS:,} characters")
+    if len(body) > MAX_BODY_CHARS:
+        warnings.append(f"body cut to {MAX_BODY_CHARS:,} of its {len(body):,} characters")
+        body = cut(body, MAX_BODY_CHARS)
+    return headline, body
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` to at most ``limit`` characters, at the last space in its final tenth."""
+    head = text[:limit]
+    space = head.rfind(" ", limit - limit // 10)
+    return head[:space] if space > 0 else head
 
 
 def headline_from_body(body: str) -> str:

@@ -9,6 +9,7 @@ CC-NEWS) are streamed record by record; their HTML responses are read as pages.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -86,6 +87,20 @@ META_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,20}?)\s*:\s*(.+?)\s*$")
 SNIFF_BYTES = 65536
 # How much less tidy than the best a decoding may look and still count as fitting.
 CHAOS_SLACK = 0.05
+# Text has next to no C0 control characters besides tab and line breaks; random or
+# compressed bytes have one in eight. Above this share of the sample, it is binary.
+CONTROL_SHARE = 0.05
+CONTROL_MIN = 8
+_CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 11, 12, 13, 27})
+# Unicode text with a byte order mark: UTF-32's marks first, as UTF-16's are their prefix.
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# JSON can carry half a surrogate pair ("\ud800"), which no encoder accepts downstream.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -163,12 +178,29 @@ def read_file(path: Path) -> Iterator[RawRecord | Reject]:
 
 
 def is_binary(data: bytes) -> bool:
-    """NUL bytes near the start: no text encoding this reader accepts has them."""
-    return b"\x00" in data[:SNIFF_BYTES]
+    """NUL bytes, or many other control bytes, near the start: no text encoding this
+    reader accepts has them (UTF-16 and UTF-32, which have NULs, come with a BOM)."""
+    if bom_encoding(data):
+        return False
+    sample = data[:SNIFF_BYTES]
+    if b"\x00" in sample:
+        return True
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    # A few stray controls (a bell, a backspace) do not make a short text binary.
+    return controls > max(CONTROL_MIN, CONTROL_SHARE * len(sample))
+
+
+def bom_encoding(data: bytes) -> str | None:
+    return next((name for bom, name in BOMS if data.startswith(bom)), None)
 
 
 def decode(data: bytes) -> str | None:
     """UTF-8 when the bytes are UTF-8, else the detected encoding; None for binary data."""
+    if encoding := bom_encoding(data):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            return None
     if is_binary(data):
         return None
     try:
@@ -222,8 +254,8 @@ def read_json_lines(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
         where = Origin(origin.path, line=number)
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Reject(where, f"malformed JSON: {error.msg} at column {error.colno}", "malformed")
+        except (ValueError, RecursionError) as error:
+            yield Reject(where, json_problem(error), "malformed")
             continue
         yield from_mapping(value, where)
 
@@ -231,8 +263,8 @@ def read_json_lines(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
 def read_json(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as error:
-        yield Reject(origin, f"malformed JSON: {error.msg} at line {error.lineno}", "malformed")
+    except (ValueError, RecursionError) as error:
+        yield Reject(origin, json_problem(error), "malformed")
         return
     if isinstance(value, list):
         for number, item in enumerate(value, start=1):
@@ -241,20 +273,40 @@ def read_json(text: str, origin: Origin) -> Iterator[RawRecord | Reject]:
         yield from_mapping(value, origin)
 
 
+def json_problem(error: ValueError | RecursionError) -> str:
+    """The reason for a reject: json's own message, or the limit Python hit."""
+    if isinstance(error, json.JSONDecodeError):
+        return f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    if isinstance(error, RecursionError):
+        return "malformed JSON: nested too deeply to read"
+    return f"malformed JSON: {error}"[:200]  # e.g. an integer of more than 4,300 digits
+
+
 def read_table(text: str, origin: Origin, delimiter: str) -> Iterator[RawRecord | Reject]:
+    """Rows of a CSV or TSV file with a header; a row that does not parse is a reject.
+
+    Strict quoting, so that a quote never closed is an error rather than the rest of the
+    file read as one field; the rows after a bad one are still read.
+    """
     csv.field_size_limit(1 << 30)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for number, row in enumerate(reader, start=1):
-            where = Origin(origin.path, row=number)
-            if None in row:
-                width = len(reader.fieldnames or [])
-                reason = f"row has more fields than the header's {width}"
-                yield Reject(where, reason, "malformed")
-                continue
-            yield from_mapping(row, where)
-    except csv.Error as error:
-        yield Reject(origin, f"malformed {delimiter!r}-separated file: {error}", "malformed")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    width = 0
+    number = 0
+    while True:
+        number += 1
+        where = Origin(origin.path, row=number)
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Reject(where, f"malformed {delimiter!r}-separated row: {error}", "malformed")
+            continue
+        width = width or len(reader.fieldnames or [])
+        if None in row:
+            yield Reject(where, f"row has more fields than the header's {width}", "malformed")
+            continue
+        yield from_mapping(row, where)
 
 
 def read_html(text: str, origin: Origin) -> RawRecord | Reject:
@@ -298,7 +350,7 @@ def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return _LONE_SURROGATE.sub("\ufffd", value).strip()
     if isinstance(value, list):
         return ", ".join(filter(None, (as_text(item) for item in value)))
     if isinstance(value, dict):
