@@ -353,8 +353,11 @@ SCHEMAS: dict[str, Any] = {
 }
 
 ARTICLE_ID = path_param("article_id", "The article's id.")
-KIND = path_param("kind", "person, organization or place (others are a 404).")
-NAME = path_param("name", "The entity's name, any case.")
+KIND = {
+    **path_param("kind", "person, organization or place (others are a 404)."),
+    "example": "person",
+}
+NAME = {**path_param("name", "The entity's name, any case."), "example": "Helena Marsh"}
 LIMIT = query_param(
     "limit", "How many articles.", {"type": "integer", "minimum": 1, "maximum": LIMITS.max_per_page}
 )
