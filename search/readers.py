@@ -389,9 +389,13 @@ def read_warc(path: Path, origin: Origin) -> Iterator[RawRecord | Reject]:
     number = 0
     try:
         with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
+            records = iter(ArchiveIterator(stream))
+            while (record := next_warc_record(records)) is not None:
                 number += 1
                 where = Origin(origin.path, row=number)
+                if isinstance(record, Exception):
+                    yield Reject(where, f"malformed WARC record: {record}".strip(), "malformed")
+                    return
                 # warcio reads anything it can: text that is not a WARC at all comes
                 # back as a record of the older ARC format.
                 if record.format != "warc":
@@ -406,6 +410,23 @@ def read_warc(path: Path, origin: Origin) -> Iterator[RawRecord | Reject]:
         yield Reject(where, f"malformed WARC record: {error}".strip(), "malformed")
 
 
+def next_warc_record(records: Iterator[Any]) -> Any:
+    """The next record, None at the end, or the error warcio raised on a damaged one.
+
+    warcio fails on damaged headers with whatever its parsing hits (AttributeError on a
+    response without a target URI, ValueError on a bad length...), so any error while
+    parsing is the record's fault; errors in this module's own handling are not caught.
+    """
+    try:
+        return next(records)
+    except StopIteration:
+        return None
+    except OSError:
+        raise
+    except Exception as error:  # see above: the record is damaged
+        return error
+
+
 def read_warc_response(record: Any, origin: Origin) -> RawRecord | Reject:
     """One WARC response record: its HTML page, with the crawl's URL and date as metadata."""
     http = record.http_headers
@@ -418,7 +439,10 @@ def read_warc_response(record: Any, origin: Origin) -> RawRecord | Reject:
     if not status.startswith("2"):
         return Reject(origin, f"HTTP status {status}: not an article page", "no_article_text")
     # Only HTML is read into memory; warcio skips over other payloads (video, images).
-    data = record.content_stream().read()
+    try:
+        data = record.content_stream().read()
+    except (EOFError, zlib.error, ValueError) as error:
+        return Reject(origin, f"malformed WARC record: {error}".strip(), "malformed")
     # warcio does not complain about a record cut short: it has fewer bytes than declared.
     if getattr(record.raw_stream, "limit", 0) > 0:
         return Reject(origin, "WARC record is cut short (truncated file?)", "malformed")
