@@ -178,7 +178,10 @@ def index_paths(
             run = IndexRun(index_dir, rebuild, cluster_stories)
             summary = run.execute(paths, workers, entities, learn, on_record, phase, lock)
     except OSError as error:
-        raise unwritable(index_dir, error) from error
+        problem = unwritable(index_dir, error)
+        if problem is error:  # not the index folder's fault: let it through as it is
+            raise
+        raise problem from error
     summary.seconds = time.perf_counter() - started
     phase("done")
     return summary
