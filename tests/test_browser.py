@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,27 +28,16 @@ from playwright.sync_api import (
     Response,
     ViewportSize,
     expect,
-    sync_playwright,
 )
-from waitress.server import BaseWSGIServer, create_server
 
 from search.indexer import IndexSummary
+from tests.conftest import served
 from web import create_app
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 SCREENSHOTS = REPO / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 375, "height": 812}
 TIMEOUT_MS = 5_000
@@ -70,36 +57,13 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture(scope="module")
 def live_server(sample_index: tuple[Path, IndexSummary]) -> Iterator[str]:
-    """waitress, as in production, on a free loopback port; yields the base URL."""
-    app = create_app({"INDEX_DIR": str(sample_index[0])})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    assert isinstance(server, BaseWSGIServer)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Close every socket from inside the event loop, so the loop never polls a closed
-        # one; with its map empty, server.run() returns.
-        server.trigger.pull_trigger(server.task_dispatcher.shutdown)
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
-        thread.join(timeout=10)
-        assert not thread.is_alive(), "waitress did not stop"
+    with served(create_app({"INDEX_DIR": str(sample_index[0])})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must have it")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium: Browser) -> Browser:
+    return chromium
 
 
 @dataclass
