@@ -501,6 +501,7 @@ def mentions_from_doc(doc: Doc, lang: str = "en") -> list[Mention]:
     """The model's entity mentions, normalised, plus country names it left untagged or nested."""
     model = MODELS[lang]
     mentions = []
+    text = doc.text  # spaCy rebuilds Doc.text from every token on each access: once per doc
     for ent in doc.ents:
         kind = model.label_kinds.get(ent.label_)
         if kind is None:
@@ -516,7 +517,7 @@ def mentions_from_doc(doc: Doc, lang: str = "en") -> list[Mention]:
         elif kind == "person" and " " in name and last in _NOT_A_PERSON:
             kind = _NOT_A_PERSON[last]
         titled = kind == "person" and bool(model.honorifics.match(_SPACES.sub(" ", ent.text)))
-        if kind != "person" and _after_title(doc.text, ent.start_char, lang):
+        if kind != "person" and _after_title(text, ent.start_char, lang):
             kind, titled = "person", True  # "Mayor Helena Marsh" read as an ORG
         mentions.append(Mention(name, kind, ent.start_char, ent.end_char, titled=titled))
     if model.countries:
@@ -527,7 +528,7 @@ def mentions_from_doc(doc: Doc, lang: str = "en") -> list[Mention]:
             if mention.name in codes and mention.kind in ("person", "organization", "place"):
                 mention.kind = "place"
                 mention.country = codes[mention.name]
-        mentions.extend(_country_mentions(doc.text, mentions))
+        mentions.extend(_country_mentions(text, mentions))
         mentions.sort(key=lambda m: m.start)
     return mentions
 
