@@ -156,6 +156,18 @@ def describe_dates(start: date | None, end: date | None) -> str:
     return ""
 
 
+def parse_with(query_parser: QueryParser, text: str, typed: str) -> wq.Query:
+    """Whoosh's parse, with its crashes on operators in a row ("NOT NOT a", "NOT OR a":
+    an IndexError on an empty group) turned into a message for the user."""
+    try:
+        return query_parser.parse(text)
+    except (IndexError, AttributeError, TypeError):
+        raise QueryError(
+            f"The query {typed!r} has operators in a row (such as NOT NOT or NOT OR); "
+            "put a word after each NOT, AND and OR."
+        ) from None
+
+
 @lru_cache(maxsize=64)
 def parser(ranking: Ranking, any_word: bool) -> QueryParser:
     boosts = {"headline": ranking.headline_boost}
@@ -216,7 +228,7 @@ def parse_query(text: str, ranking: Ranking = RANKING, newest: date | None = Non
     text = _INNER_HYPHEN.sub(" ", text)
     plain = not _OPERATOR.search(text)
     long_plain = plain and len(_WORD.findall(text)) > ranking.and_max_words
-    parsed = parser(ranking, any_word=long_plain).parse(text)
+    parsed = parse_with(parser(ranking, any_word=long_plain), text, typed)
     if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
         raise QueryError(
             f"The query {typed!r} has no words to search for: operators (AND, OR, "
@@ -226,7 +238,7 @@ def parse_query(text: str, ranking: Ranking = RANKING, newest: date | None = Non
     check_prefixes(parsed)
     relaxed = None
     if plain and not long_plain:
-        relaxed = parser(ranking, any_word=True).parse(text)
+        relaxed = parse_with(parser(ranking, any_word=True), text, typed)
     return ParsedQuery(words_text, parsed, plain, relaxed, *bounds.result(), notices=tuple(notices))
 
 

@@ -181,6 +181,7 @@ query_text = st.one_of(
 @example(text='"unclosed (bracket', newest=None)
 @example(text="date:2024-02-30", newest=None)
 @example(text="between 2013 and 2011", newest=date(2020, 1, 1))
+@example(text="NOT NOT a", newest=None)  # once an IndexError inside Whoosh
 def test_the_query_parser_raises_only_documented_errors(text, newest):
     try:
         parsed = parse_query(text, newest=newest)

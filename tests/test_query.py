@@ -208,3 +208,9 @@ def test_describe_dates_and_parsed_json():
 def test_newest_date_reads_the_last_day_value():
     assert newest_date(["19870302", "20240620"]) == NEWEST
     assert newest_date([]) is None
+
+
+@pytest.mark.parametrize("text", ["NOT NOT a", "NOT OR a", "NOT AND headline:x", "NOT ANDMAYBE a"])
+def test_operators_in_a_row_are_a_clear_error_not_a_crash(text):
+    with pytest.raises(QueryError, match="operators in a row"):
+        parse_query(text)
