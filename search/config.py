@@ -29,7 +29,7 @@ class Limits:
     min_prefix_chars: int = 3  # shorter prefixes match most of the vocabulary
     facet_size: int = 10  # values shown per facet
     snippet_chars: int = 240  # length of a snippet fragment
-    search_seconds: float = 5.0  # time limit for collecting matches
+    search_seconds: float = 10.0  # matching + ranking one search; generous for 2-core boxes
 
 
 LIMITS = Limits()
