@@ -16,6 +16,7 @@ from datetime import date
 
 from whoosh.reading import IndexReader
 
+from search.analysis import query_languages
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
 
@@ -100,6 +101,12 @@ class FacetCache:
 
     def count(self, docnums: set[int], size: int) -> dict[str, list[dict[str, object]]]:
         return {name: table.count(docnums, size) for name, table in self.tables.items()}
+
+    def query_languages(self, lang_filter: str = "") -> tuple[str, ...]:
+        """The languages to read a query's words in (search.analysis): the filter's, else
+        those of the index's live articles."""
+        present = (value for value, docs in self.tables["lang"].docs_by_value.items() if docs)
+        return query_languages(lang_filter, present)
 
     def entity_docs(self, name: str) -> set[int]:
         docs = self.other.docs_for(name)

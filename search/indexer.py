@@ -37,6 +37,7 @@ from typing import IO, Any
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, IndexWriter
 
+from search.analysis import in_language
 from search.dedup import Signature, StoryClusters, article_id, raw_fingerprint, story_signature
 from search.errors import IndexLocked, IndexUnwritable
 from search.furniture import FURNITURE_FILE, LearnedFurniture, learn_furniture
@@ -44,7 +45,13 @@ from search.generations import DurableWriter, prune, recover
 from search.models import ENTITY_KINDS, Article, Origin, RawRecord, Reject, Unchanged
 from search.pipeline import process_batch
 from search.readers import iter_files, read_paths
-from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, build_schema, schema_signature
+from search.schema import (
+    ENTITY_TAG_FIELDS,
+    INDEX_NAME,
+    LANGUAGE_FIELDS,
+    build_schema,
+    schema_signature,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +128,15 @@ def open_or_create(index_dir: Path, *, rebuild: bool = False) -> whoosh_index.In
     schema = build_schema()
     if whoosh_index.exists_in(index_dir, indexname=INDEX_NAME):
         ix = whoosh_index.open_dir(index_dir, indexname=INDEX_NAME)
-        if not (rebuild and schema_signature(ix.schema) != schema_signature(schema)):
+        changed = schema_signature(ix.schema) != schema_signature(schema)
+        if not (rebuild and changed):
+            if changed:
+                # Re-creating it would lose the articles this run does not re-read.
+                log.warning(
+                    "The index at %s was made by an older version (its fields are analysed "
+                    "differently); run 'newsearch index --rebuild' on all its input to remake it.",
+                    index_dir,
+                )
             add_missing_fields(ix)
             return ix
     return whoosh_index.create_in(index_dir, schema, indexname=INDEX_NAME)
@@ -496,6 +511,8 @@ def write_article(
         names = article.entities.get(kind, [])
         fields[kind] = "\n".join(names)
         fields[ENTITY_TAG_FIELDS[kind]] = "\n".join(names)
+    # Stemmed and stop-worded in the article's own language, stored as they are.
+    in_language(fields, LANGUAGE_FIELDS, article.lang)
     if replace:
         writer.update_document(**fields)
     else:

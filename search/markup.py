@@ -9,7 +9,7 @@ from html import escape
 
 from whoosh import query as wq
 
-from search.schema import text_analyzer
+from search.analysis import LanguageText, text_analyzer
 
 Span = tuple[int, int]
 # Fields whose words the body shows: a match on these is worth marking in the text.
@@ -34,11 +34,14 @@ def query_terms(query: wq.Query) -> tuple[set[str], tuple[str, ...]]:
     return words, tuple(prefixes)
 
 
-def term_spans(text: str, words: set[str], prefixes: tuple[str, ...]) -> list[Span]:
+def term_spans(text: str, words: set[str], prefixes: tuple[str, ...], lang: str = "") -> list[Span]:
+    """Where the query's words are in ``text``, analysed as the article was indexed: in
+    its language ``lang`` (English when not given)."""
     if not words and not prefixes:
         return []
     spans = []
-    for token in text_analyzer()(text, chars=True, mode="index"):
+    value = LanguageText(text, lang) if lang else text
+    for token in text_analyzer()(value, chars=True, mode="index"):
         if token.text in words or (prefixes and token.text.startswith(prefixes)):
             spans.append((token.startchar, token.endchar))
     return spans
@@ -86,9 +89,10 @@ def paragraph_html(
     words: set[str],
     prefixes: tuple[str, ...],
     link: Callable[[str, str], str],
+    lang: str = "",
 ) -> str:
     names = [(kind, name) for kind in LINKED_KINDS for name in entities.get(kind, [])]
-    marks = term_spans(text, words, prefixes)
+    marks = term_spans(text, words, prefixes, lang)
     out = []
     position = 0
     for start, end, kind, name in entity_spans(text, names):
@@ -106,11 +110,12 @@ def body_html(
     entities: dict[str, list[str]],
     query: wq.Query | None,
     link: Callable[[str, str], str],
+    lang: str = "",
 ) -> list[str]:
-    """One HTML string per non-empty paragraph of the body."""
+    """One HTML string per non-empty paragraph of the body (in language ``lang``)."""
     words, prefixes = query_terms(query) if query is not None else (set(), ())
     return [
-        paragraph_html(paragraph, entities, words, prefixes, link)
+        paragraph_html(paragraph, entities, words, prefixes, link, lang)
         for paragraph in body.split("\n")
         if paragraph.strip()
     ]

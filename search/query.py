@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -31,6 +31,7 @@ from whoosh.qparser import (
     FieldAliasPlugin,
     MultifieldPlugin,
     OrGroup,
+    PhrasePlugin,
     PlusMinusPlugin,
     QueryParser,
     RangePlugin,
@@ -38,6 +39,13 @@ from whoosh.qparser import (
 from whoosh.qparser.syntax import GroupNode
 from whoosh.reading import IndexReader
 
+from search.analysis import (
+    DEFAULT_LANGUAGE,
+    LanguagePhrasePlugin,
+    LanguageQueryParser,
+    named_languages,
+    searching_in,
+)
 from search.config import LIMITS, RANKING, Ranking
 from search.errors import QueryError
 from search.schema import ENTITY_FIELDS, SEARCHED_FIELDS, build_schema
@@ -58,6 +66,9 @@ DOCUMENTED_FIELDS = (
 # Anything that makes a query more than a list of words.
 _OPERATOR = re.compile(r"""["()\[\]{}:*?~^+]|(?:^|\s)-|\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b""")
 _WORD = re.compile(r"\w+")
+# Operators alone ("AND"): nothing to search for, though in a mixed index "and" lowered is
+# a word of every language whose stop words it is not.
+_ONLY_OPERATORS = re.compile(r"(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b\s*)+")
 # "shake-ups", "no-confidence": a hyphen inside a word joins it, it does not exclude.
 _INNER_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
 # ``name:value`` with no space: a field prefix. "Update: cocoa" (a colon then a space)
@@ -119,7 +130,8 @@ class ParsedQuery:
 
     ``text`` is the text searched: the typed text with date phrases blanked out (so its
     positions are the typed text's). ``date_from``/``date_to`` are the dates the text
-    asked for, ``date_phrase`` the words that asked, ``notices`` the slips forgiven.
+    asked for, ``date_phrase`` the words that asked, ``notices`` the slips forgiven,
+    ``languages`` those its words were analysed in (search.analysis).
     """
 
     text: str
@@ -130,6 +142,7 @@ class ParsedQuery:
     date_to: date | None = None
     date_phrase: str = ""
     notices: tuple[str, ...] = field(default=())
+    languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
 
     def describe(self) -> str:
         return str(self.query)
@@ -173,10 +186,14 @@ def parser(ranking: Ranking, any_word: bool) -> QueryParser:
     boosts = {"headline": ranking.headline_boost}
     boosts.update(dict.fromkeys(ENTITY_FIELDS, ranking.entity_boost))
     group: type[GroupNode] = OrGroup if any_word else AndGroup
-    result = QueryParser(None, build_schema(), group=group)
+    # The languages to read words in are not part of the key: the parser reads them from
+    # search.analysis.searching_in at parse time.
+    result = LanguageQueryParser(None, build_schema(), group=group)
     # Term ranges ([a TO z]) are not in the documented language and expand over the whole
     # vocabulary: one query could walk every term. Brackets are read as plain text instead.
     result.remove_plugin_class(RangePlugin)
+    result.remove_plugin_class(PhrasePlugin)
+    result.add_plugin(LanguagePhrasePlugin())
     result.add_plugin(MultifieldPlugin(SEARCHED_FIELDS, fieldboosts=boosts))
     result.add_plugin(PlusMinusPlugin())
     result.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
@@ -192,7 +209,13 @@ def known_fields() -> frozenset[str]:
     return frozenset(names)
 
 
-def parse_query(text: str, ranking: Ranking = RANKING, newest: date | None = None) -> ParsedQuery:
+def parse_query(
+    text: str,
+    ranking: Ranking = RANKING,
+    newest: date | None = None,
+    *,
+    languages: Sequence[str] = (DEFAULT_LANGUAGE,),
+) -> ParsedQuery:
     """The query for ``text``; an empty text (or ``*``) matches every article.
 
     ``newest`` is the date that "today", "last week" and the like count back from: the
@@ -200,16 +223,23 @@ def parse_query(text: str, ranking: Ranking = RANKING, newest: date | None = Non
     Without it (an index with no dated article) those words are searched as words: a
     sentence such as "what did de Gaulle reject this year" is about its words then.
 
+    ``languages`` are those the words are stemmed in, each word matching any of its
+    stems (search.analysis): the ``lang`` filter's, or every language of the index. A
+    query that requires ``lang:`` values is analysed in those instead.
+
     Raises QueryError when the text is too long, has no searchable word, names a field
     that does not exist, has an unreadable ``date:`` or a prefix shorter than the minimum.
     """
+    languages = tuple(languages) or (DEFAULT_LANGUAGE,)
     text = text.strip()
     if not text or text == "*":
-        return ParsedQuery(text, wq.Every(), plain=False)
+        return ParsedQuery(text, wq.Every(), plain=False, languages=languages)
     if len(text) > LIMITS.max_query_chars:
         raise QueryError(
             f"The query is {len(text)} characters long; the limit is {LIMITS.max_query_chars}."
         )
+    if _ONLY_OPERATORS.fullmatch(text):
+        raise no_words(text)
     if text.isupper():
         # A query typed in capitals (or pasted from a wire) means its words, not operators.
         text = text.lower()
@@ -224,22 +254,44 @@ def parse_query(text: str, ranking: Ranking = RANKING, newest: date | None = Non
     words_text = text
     if not text.strip() and bounds.phrases:
         # Only dates were asked for: every article in them.
-        return ParsedQuery(text, wq.Every(), False, None, *bounds.result(), tuple(notices))
+        return ParsedQuery(
+            text, wq.Every(), False, None, *bounds.result(), tuple(notices), languages
+        )
     text = _INNER_HYPHEN.sub(" ", text)
     plain = not _OPERATOR.search(text)
     long_plain = plain and len(_WORD.findall(text)) > ranking.and_max_words
-    parsed = parse_with(parser(ranking, any_word=long_plain), text, typed)
+    with searching_in(languages):
+        parsed = parse_with(parser(ranking, any_word=long_plain), text, typed)
+    named = named_languages(parsed)
+    if named and named != languages:
+        # Only articles in these languages can match: read the words in them alone.
+        languages = named
+        with searching_in(languages):
+            parsed = parse_with(parser(ranking, any_word=long_plain), text, typed)
     if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
-        raise QueryError(
-            f"The query {typed!r} has no words to search for: operators (AND, OR, "
-            "NOT), brackets, single letters and very common words (the, of, ...) are not "
-            "searched by themselves."
-        )
+        raise no_words(typed)
     check_prefixes(parsed)
     relaxed = None
     if plain and not long_plain:
-        relaxed = parse_with(parser(ranking, any_word=True), text, typed)
-    return ParsedQuery(words_text, parsed, plain, relaxed, *bounds.result(), notices=tuple(notices))
+        with searching_in(languages):
+            relaxed = parse_with(parser(ranking, any_word=True), text, typed)
+    return ParsedQuery(
+        words_text,
+        parsed,
+        plain,
+        relaxed,
+        *bounds.result(),
+        notices=tuple(notices),
+        languages=languages,
+    )
+
+
+def no_words(typed: str) -> QueryError:
+    return QueryError(
+        f"The query {typed!r} has no words to search for: operators (AND, OR, "
+        "NOT), brackets, single letters and very common words (the, of, ...) are not "
+        "searched by themselves."
+    )
 
 
 def _blank(text: str, start: int, end: int) -> str:

@@ -7,18 +7,10 @@ so that facet values keep the spelling they had in the article.
 
 from __future__ import annotations
 
-from whoosh.analysis import (
-    Analyzer,
-    CharsetFilter,
-    IDTokenizer,
-    LowercaseFilter,
-    RegexTokenizer,
-    StemFilter,
-    StopFilter,
-)
+from whoosh.analysis import IDTokenizer, LowercaseFilter, RegexTokenizer
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.support.charset import accent_map
 
+from search.analysis import text_analyzer
 from search.models import ENTITY_KINDS
 
 INDEX_NAME = "MAIN"  # Whoosh's name for the index inside its folder
@@ -35,17 +27,9 @@ ENTITY_TAG_FIELDS = {kind: f"{kind}_tag" for kind in ENTITY_KINDS}
 # (search.config.Ranking) so that tuning them needs no re-indexing.
 SEARCHED_FIELDS = ("headline", "body", "person", "organization", "place", "other")
 ENTITY_FIELDS = ("person", "organization", "place", "other")
-
-
-def text_analyzer() -> Analyzer:
-    """Words, lowercased, accents folded, English stop words out, stemmed."""
-    return (
-        RegexTokenizer()
-        | LowercaseFilter()
-        | CharsetFilter(accent_map)
-        | StopFilter()
-        | StemFilter(lang="en")
-    )
+# Text fields analysed in the article's language (search.analysis): the indexer passes
+# them as LanguageText.
+LANGUAGE_FIELDS = ("headline", "body", "source", "author", *ENTITY_FIELDS)
 
 
 def tag_field(stored: bool = False) -> ID:
@@ -54,13 +38,15 @@ def tag_field(stored: bool = False) -> ID:
 
 
 def analysis_signature(analyzer: object) -> str:
-    """The chain of tokenizer and filters, with the tokenizer's pattern."""
+    """The chain of tokenizer and filters, with the tokenizer's pattern and the version of
+    a filter that has one (search.analysis.ANALYSIS_VERSION, as the index recorded it)."""
     parts = getattr(analyzer, "items", None) or [analyzer]
     names = []
     for part in parts:
         expression = getattr(part, "expression", None)
         pattern = f"({expression.pattern})" if expression is not None else ""
-        names.append(type(part).__name__ + pattern)
+        version = getattr(part, "version", None)
+        names.append(type(part).__name__ + pattern + (f"/v{version}" if version else ""))
     return ">".join(names)
 
 

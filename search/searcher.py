@@ -23,6 +23,7 @@ from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
 from search import cursor, markup, snippets, whoosh_fixes  # noqa: F401 - patches Whoosh
+from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
 from search.coverage import coverage
 from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound, SearchTimeout
@@ -320,7 +321,9 @@ class ArticleIndex:
         where a bad query should mark nothing rather than fail the page)."""
         try:
             facets = self.facet_cache(self.searcher())
-            return parse_query(text, self.ranking, newest=newest_date(facets.day_values)).query
+            newest = newest_date(facets.day_values)
+            languages = facets.query_languages()
+            return parse_query(text, self.ranking, newest, languages=languages).query
         except NewsearchError:
             return None
 
@@ -330,7 +333,8 @@ class ArticleIndex:
         """The article's body paragraphs as HTML: escaped, query words marked, entity
         mentions linked with ``link(kind, name)``."""
         query = self.parsed_query(q) if q.strip() else None
-        return markup.body_html(article.get("body", ""), article["entities"], query, link)
+        body = article.get("body", "")
+        return markup.body_html(body, article["entities"], query, link, article.get("lang", ""))
 
     def ranked_ids(self, request: SearchRequest) -> list[str]:
         """The ids of one page of results, without snippets or facets (for evaluation).
@@ -356,7 +360,9 @@ class ArticleIndex:
         query whose words never all meet is relaxed to any of its words."""
         request.validate()
         # Relative dates ("last month") count back from the newest article, not today.
-        parsed = parse_query(request.q, self.ranking, newest=newest_date(facets.day_values))
+        newest = newest_date(facets.day_values)
+        languages = facets.query_languages(request.lang)
+        parsed = parse_query(request.q, self.ranking, newest, languages=languages)
         check_expansions(parsed.query, searcher.reader())
         allowed = self.allowed_docs(request, facets, parsed)
         docs = matching_docs(searcher, parsed.query, allowed, deadline)
@@ -475,7 +481,10 @@ class ArticleIndex:
         fields = searcher.stored_fields(docnum)
         clauses: list[wq.Query] = []
         if fields.get("body"):
-            for word, weight in searcher.key_terms([docnum], "body", numterms=RELATED_TERMS):
+            # Whoosh analyses the stored body again: in its language, as it was indexed.
+            with analysing_as(fields.get("lang")):
+                terms = searcher.key_terms([docnum], "body", numterms=RELATED_TERMS)
+            for word, weight in terms:
                 clauses.append(wq.Term("body", word, boost=weight))
         entities = entities_json(fields)
         names = [

@@ -15,6 +15,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Hit
 
+from search.analysis import analysing_as
 from search.config import LIMITS
 
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
@@ -49,7 +50,12 @@ FRAGMENTER = PinpointFragmenter(maxchars=LIMITS.snippet_chars, surround=80, auto
 def snippet(hit: Hit) -> str:
     """Up to two fragments of the body around the matched words; else the whole headline
     with its matches marked; else the start of the body."""
-    marked = hit.highlights("body", top=2) or WHOLE_HEADLINE.highlight_hit(hit, "headline", top=1)
+    # The headline is analysed again to find its matches: in the article's language, as
+    # it was indexed, or a French headline's words would be stemmed as English ones.
+    with analysing_as(hit.get("lang")):
+        marked = hit.highlights("body", top=2) or WHOLE_HEADLINE.highlight_hit(
+            hit, "headline", top=1
+        )
     if marked:
         # Two fragments each cut mid-text meet as "… …": one ellipsis says it.
         return _LINE_BREAKS.sub(" ", marked.strip()).replace("… …", " … ")

@@ -8,13 +8,15 @@ vocabulary, closest edit distance first, then most articles.
 
 The vocabulary is stemmed ("govern", not "government"), so a suggestion is turned back
 into a word as articles write it: of the words in a few articles that stem the same way,
-the one closest to what was typed ("goverment" -> stem "govern" -> "government").
+the one closest to what was typed ("goverment" -> stem "govern" -> "government"). Words
+are stemmed in one of the languages the query was read in (search.analysis): English
+when it is one of them, as most of an archive usually is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import lru_cache
 from itertools import islice
@@ -25,10 +27,11 @@ from whoosh.analysis import Analyzer
 from whoosh.reading import IndexReader
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from search.analysis import DEFAULT_LANGUAGE, analysis_language
+from search.analysis import text_analyzer as _text_analyzer
 from search.config import RANKING, Ranking
 from search.errors import QueryError
 from search.query import ParsedQuery, parse_query
-from search.schema import text_analyzer as _text_analyzer
 
 # The vocabulary corrections come from: entity names are in the body too.
 SPELLING_FIELDS = ("headline", "body")
@@ -55,12 +58,31 @@ def text_analyzer() -> Analyzer:
     return _text_analyzer()
 
 
+def spelling_language(languages: Sequence[str]) -> str:
+    """The analysis language to correct words in: corrections are looked for one stem
+    per word, so one language of the query's."""
+    if DEFAULT_LANGUAGE in languages or not languages:
+        return DEFAULT_LANGUAGE
+    return analysis_language(languages[0])
+
+
+def stems(word: str, lang: str) -> list[str]:
+    """The indexed forms of one word in ``lang``: one stem, or two for a word with
+    accents that stems differently folded; [] for a stop word or several words."""
+    tokens = [(token.pos, token.text) for token in text_analyzer()(word, positions=True, lang=lang)]
+    if not tokens or tokens[0][0] != tokens[-1][0]:
+        return []
+    return [text for _, text in tokens]
+
+
 def word_frequency(reader: IndexReader, stem: str) -> int:
     """Articles with ``stem`` in any spelling field (an article may count twice)."""
     return sum(reader.doc_frequency(name, stem) for name in SPELLING_FIELDS)
 
 
-def closest_word(reader: IndexReader, typed: str, stem: str, frequency: int) -> str | None:
+def closest_word(
+    reader: IndexReader, typed: str, stem: str, frequency: int, lang: str = DEFAULT_LANGUAGE
+) -> str | None:
     """The word to suggest for ``typed`` (stem ``stem``, in ``frequency`` articles): the
     closest indexed stem (one edit; two for longer words) in ``FAR_MORE`` times as many
     articles, as it is written in the articles; None when there is none.
@@ -86,7 +108,7 @@ def closest_word(reader: IndexReader, typed: str, stem: str, frequency: int) -> 
     lowered = typed.lower()
     best: tuple[tuple[int, int, int, str], str] | None = None
     for distance, negative_count, term in sorted(shortlist)[:MAX_CANDIDATES]:
-        word = written_form(reader, term, lowered)
+        word = written_form(reader, term, lowered, lang)
         # Ties by the word itself, so that the suggestion does not depend on set order.
         key = (damerau_levenshtein(lowered, word), distance, negative_count, word)
         if best is None or key < best[0]:
@@ -96,11 +118,10 @@ def closest_word(reader: IndexReader, typed: str, stem: str, frequency: int) -> 
     return best[1].capitalize() if typed[:1].isupper() else best[1]
 
 
-def written_form(reader: IndexReader, term: str, typed: str) -> str:
+def written_form(reader: IndexReader, term: str, typed: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """How the indexed stem ``term`` is written: of the words in a few articles that stem
-    to it, the one closest to ``typed`` ("govern" -> "government" for "goverment");
-    the stem itself when none is found."""
-    analyzer = text_analyzer()
+    to it in ``lang``, the one closest to ``typed`` ("govern" -> "government" for
+    "goverment"); the stem itself when none is found."""
     # Porter stems may change a word's last letter ("economy" -> "economi").
     start = re.escape(term[: max(MIN_STEM_CHARS, len(term) - 1)])
     pattern = re.compile(rf"\b{start}\w*", re.IGNORECASE)
@@ -112,7 +133,7 @@ def written_form(reader: IndexReader, term: str, typed: str) -> str:
             text = reader.stored_fields(docnum).get(name) or ""
             for found in pattern.finditer(text):
                 word = found.group().lower()
-                if word not in forms and [token.text for token in analyzer(word)] == [term]:
+                if word not in forms and term in stems(word, lang):
                     forms.add(word)
     if not forms:
         return term
@@ -122,20 +143,21 @@ def written_form(reader: IndexReader, term: str, typed: str) -> str:
 def corrected_text(reader: IndexReader, parsed: ParsedQuery, typed: str) -> tuple[str, bool]:
     """``typed`` with its misspelt words replaced, and whether any was unknown to the
     index; the text unchanged when there is nothing to correct."""
-    analyzer = text_analyzer()
+    lang = spelling_language(parsed.languages)
     text = typed.strip()
     replacements: list[tuple[int, int, str]] = []
     unknown = False
     # parsed.text has the typed text's positions, with date phrases blanked: they are
     # not words to correct ("in 1987" must not become "in 1986").
     for match in _WORD.finditer(parsed.text):
-        stems = [token.text for token in analyzer(match.group())]
-        if len(stems) != 1 or len(stems[0]) < MIN_STEM_CHARS or stems[0].isdigit():
+        forms = stems(match.group(), lang)
+        if len(forms) != 1 or len(forms[0]) < MIN_STEM_CHARS or forms[0].isdigit():
             continue
-        frequency = word_frequency(reader, stems[0])
+        frequency = word_frequency(reader, forms[0])
         if frequency > max(MIN_TYPO_ARTICLES, reader.doc_count() * TYPO_SHARE):
             continue
-        word = closest_word(reader, text[match.start() : match.end()], stems[0], frequency)
+        typed_word = text[match.start() : match.end()]
+        word = closest_word(reader, typed_word, forms[0], frequency, lang)
         if word is None:
             continue
         unknown = unknown or frequency == 0
@@ -166,7 +188,7 @@ def suggestion(
     if corrected == typed.strip():
         return None
     try:
-        query = parse_query(corrected, ranking, newest=newest).query
+        query = parse_query(corrected, ranking, newest=newest, languages=parsed.languages).query
     except QueryError:
         return None
     corrected_total = count(query)

@@ -4,11 +4,26 @@ AndNotMatcher only skips its first excluded document when the excluded matcher
 happens to start on the same document; when it starts earlier, an unscored walk
 (``docs_for_query``, which counts totals and facets) keeps a document that
 ``word -other`` should have dropped.
+
+Require ("match A, score by A alone, only where B matches too") builds an AndNotMatcher,
+so a scored search returns A's documents *without* B's. search.analysis restricts a
+phrase to its languages with it. Its filter's terms (``lang:de``) are also kept out of
+a hit's matched terms: they are not words the article matched, to explain or highlight.
+
+The ISRI Arabic stemmer's hamza normalisation passes a raw backslash-u escape (alif) as
+a replacement template, which Python 3.7+ refuses ("bad escape"): every Arabic word raised.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh.lang.isri import ISRIStemmer
+from whoosh.matching import Matcher
 from whoosh.matching.binary import AndNotMatcher
+from whoosh.matching.wrappers import RequireMatcher
+from whoosh.query import Require
 
 
 def _find_first(self: AndNotMatcher) -> None:
@@ -17,3 +32,28 @@ def _find_first(self: AndNotMatcher) -> None:
 
 
 AndNotMatcher._find_first = _find_first
+
+
+def _require_matcher(self: Require, searcher: Any, context: Any = None) -> RequireMatcher:
+    scored = self.a.matcher(searcher, context)
+    required = self.b.matcher(searcher, searcher.boolean_context())
+    return RequireMatcher(scored, required)
+
+
+def _scored_term_matchers(self: RequireMatcher) -> Iterator[Matcher]:
+    return self.a.term_matchers()
+
+
+Require.matcher = _require_matcher
+RequireMatcher.term_matchers = _scored_term_matchers
+
+
+def _isri_norm(self: ISRIStemmer, num: int) -> str:
+    if num in (1, 3):
+        self.stm = self.re_short_vowels.sub("", self.stm)
+    if num in (2, 3):
+        self.stm = self.re_intial_hamza.sub("\u0627", self.stm)  # a bare alif, not a template
+    return self.stm
+
+
+ISRIStemmer.norm = _isri_norm
