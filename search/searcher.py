@@ -33,6 +33,7 @@ from search.query import ParsedQuery, check_expansions, newest_date, parse_query
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
 from search.scoring import NewsBM25F
 from search.spelling import suggestion
+from search.storage import SharedMapStorage
 
 SORTS = ("relevance", "newest", "oldest")
 ENTITY_PAGE_KINDS = ("person", "organization", "place")
@@ -130,7 +131,9 @@ class ArticleIndex:
                     f"There is no index in {self.index_dir}. "
                     "Build one first with: newsearch index PATH"
                 )
-            self._ix = whoosh_index.open_dir(self.index_dir, indexname=INDEX_NAME)
+            # Every thread's reader shares one map of each segment file, not a copy each.
+            storage = SharedMapStorage(str(self.index_dir))
+            self._ix = storage.open_index(INDEX_NAME)
         return self._ix
 
     def searcher(self) -> Searcher:
