@@ -22,7 +22,6 @@ life of a process, so only a new process gives each configuration its own peak.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -32,11 +31,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from scripts._scripts import load_script  # noqa: E402 - after the path set-up
 
 CONFIGS = ("baseline", "no-entities", "full", "stages")
 DEFAULT_OUT = REPO / "bench-results" / "index.json"
@@ -44,16 +44,6 @@ DEFAULT_OUT = REPO / "bench-results" / "index.json"
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def load_script(name: str) -> ModuleType:
-    path = REPO / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up in sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def shared_data(explicit: str | None) -> Path:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -36,7 +35,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +47,7 @@ from whoosh.fields import DATETIME, ID, TEXT, Schema  # noqa: E402
 from whoosh.qparser import AndGroup, MultifieldParser  # noqa: E402
 from whoosh.query import And, DateRange  # noqa: E402
 
+from scripts._scripts import load_script  # noqa: E402 - after the path set-up
 from search.indexer import index_paths  # noqa: E402
 from search.searcher import ArticleIndex, SearchRequest  # noqa: E402
 from web import create_app  # noqa: E402
@@ -129,15 +128,6 @@ def pct(values: list[float], p: float) -> float:
 def shared_data(explicit: str | None) -> Path:
     root = explicit or os.environ.get("NEWSEARCH_SHARED_DATA") or REPO.parent / "shared" / "data"
     return Path(root)
-
-
-def load_script(name: str) -> ModuleType:
-    path = REPO / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def log(message: str) -> None:

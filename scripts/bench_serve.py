@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import importlib.util
 import json
 import os
 import socket
@@ -36,6 +35,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from scripts._scripts import load_script  # noqa: E402 - after the path set-up
+
 DEFAULT_OUT = REPO / "bench-results" / "serve.json"
 WARMUP = 20
 START_TIMEOUT_S = 120.0
@@ -43,16 +44,6 @@ START_TIMEOUT_S = 120.0
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def load_script(name: str) -> ModuleType:
-    path = REPO / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up in sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def free_port() -> int:

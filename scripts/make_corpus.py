@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import importlib.util
 import json
 import os
 import random
@@ -30,9 +29,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from types import ModuleType
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scripts._scripts import load_script  # noqa: E402 - after the path set-up
+
 FIRST_DAY, DAYS = date(1987, 1, 1), (date(2025, 12, 31) - date(1987, 1, 1)).days
 # Splits after ., ! or ? followed by space and a capital or quote: good enough for news prose.
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“'])")
@@ -56,16 +58,6 @@ class Pool:
         if headline.strip() and sentences:
             self.headlines.append(" ".join(headline.split()))
             self.articles.append(sentences)
-
-
-def load_script(name: str) -> ModuleType:
-    path = REPO / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up in sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def load_pools(data: Path) -> list[Pool]:

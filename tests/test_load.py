@@ -6,23 +6,11 @@ on the sample index that the mix gives zero 5xx and leaves every worker answerin
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
+from scripts._scripts import load_script
 from search.indexer import IndexSummary
-from tests.conftest import REPO
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("load_test", REPO / "scripts" / "load_test.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_short_hostile_load_gives_no_server_errors(
@@ -31,7 +19,10 @@ def test_a_short_hostile_load_gives_no_server_errors(
     out = tmp_path / "load.json"
     argv = ["--index", str(sample_index[0]), "--clients", "6", "--seconds", "4"]
     assert (
-        load_script().main([*argv, "--threads", "4", "--hostile", "0.5", "--json", str(out)]) == 0
+        load_script("load_test").main(
+            [*argv, "--threads", "4", "--hostile", "0.5", "--json", str(out)]
+        )
+        == 0
     )
     figures = json.loads(out.read_text())
     assert figures["requests"] > 0 and figures["hostile_ms"]["n"] > 0

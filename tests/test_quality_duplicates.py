@@ -6,13 +6,10 @@ re-published copies must be grouped with their originals, and distinct articles 
 not be grouped. About 10 s of CPU.
 """
 
-import importlib.util
-import sys
-from types import ModuleType
-
 import pytest
 
-from tests.conftest import REPO, shared_data
+from scripts._scripts import load_script
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.integration
 
@@ -21,20 +18,10 @@ COPIES = 150
 SEED = 7
 
 
-def load_script() -> ModuleType:
-    path = REPO / "scripts" / "eval_duplicates.py"
-    spec = importlib.util.spec_from_file_location("eval_duplicates", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def results():
     data = shared_data("bbc") / "bbc"
-    script = load_script()
+    script = load_script("eval_duplicates")
     return script, script.evaluate(data, COPIES, SEED, [CATEGORY], with_index=True, cost=False)
 
 

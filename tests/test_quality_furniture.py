@@ -10,13 +10,12 @@ hundred.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from scripts._scripts import load_script
 from search.furniture import FurnitureLearner
 from search.readers import read_paths
 from tests.conftest import shared_data
@@ -34,19 +33,9 @@ LEARNER_GAIN_FLOOR = 0.15
 REUTERS_FILES = 4
 
 
-def _load(name: str) -> ModuleType:
-    path = ROOT / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def evaluation() -> ModuleType:
-    return _load("eval_furniture")
+    return load_script("eval_furniture")
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +82,7 @@ def test_nothing_is_learned_from_the_clean_bbc_corpus():
 
 
 def test_nothing_is_learned_from_reuters_newswire():
-    importer = _load("import_reuters21578")
+    importer = load_script("import_reuters21578")
     learner = FurnitureLearner()
     files = importer.source_files(shared_data("reuters21578"))[:REUTERS_FILES]
     for path in files:
