@@ -40,11 +40,14 @@ class Ranking:
     """How matches are scored; the defaults are chosen by cross-validation in
     scripts/eval_relevance.py, never by hand on the whole judged set."""
 
-    k1: float = 1.6  # BM25 term-frequency saturation
-    b: float = 0.6  # BM25 length normalisation
-    headline_boost: float = 1.0  # a word in the headline counts this much more than in the body
+    k1: float = 2.0  # BM25 term-frequency saturation
+    b: float = 0.75  # BM25 length normalisation
+    headline_boost: float = 0.7  # what a word in the headline counts (one in the body counts 1)
     entity_boost: float = 0.1  # a word in an entity name (person, place, ...)
     and_max_words: int = 3  # longer plain queries are ranked OR instead of requiring every word
+    # Longer plain queries leave out function words ("what", "which", "has"): a sentence's
+    # telling words rank better alone (search/stopwords.py).
+    long_query_stop_words: bool = True
 
 
 RANKING = Ranking()

@@ -49,6 +49,7 @@ from search.analysis import (
 from search.config import LIMITS, RANKING, Ranking
 from search.errors import QueryError
 from search.schema import ENTITY_FIELDS, SEARCHED_FIELDS, build_schema
+from search.stopwords import drop_stop_words
 
 FIELD_ALIASES = {"organization": ["org", "organisation"], "place": ["location", "loc"]}
 # The fields the help page and error messages name; the schema has more (body, id, ...),
@@ -260,6 +261,8 @@ def parse_query(
     text = _INNER_HYPHEN.sub(" ", text)
     plain = not _OPERATOR.search(text)
     long_plain = plain and len(_WORD.findall(text)) > ranking.and_max_words
+    if long_plain and ranking.long_query_stop_words:
+        text = drop_stop_words(text, languages)
     with searching_in(languages):
         parsed = parse_with(parser(ranking, any_word=long_plain), text, typed)
     named = named_languages(parsed)
