@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+# Keeps "U.S." and "Adoula's" whole, as the index tokenizer does; query.py's \w+ would split them.
 _WORD = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*")
 
 

@@ -5,13 +5,12 @@ grid's best setting on the other folds) on the realigned judgments, and the ship
 defaults on the judgments as distributed, so that a ranking change that hurts fails CI.
 """
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, shared_data
+from scripts._scripts import load_script
+from tests.conftest import shared_data
 
 # Measured 2026-12-02 (see the closing note of issue 4): held-out nDCG@10 0.7616,
 # AP@100 0.6964 on the realigned judgments; shipped defaults 0.6881 / 0.6250 as distributed.
@@ -21,18 +20,9 @@ RAW_NDCG_FLOOR = 0.675
 RAW_AP_FLOOR = 0.605
 
 
-def load_eval():
-    path = REPO / "scripts" / "eval_relevance.py"
-    spec = importlib.util.spec_from_file_location("eval_relevance", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.integration
 def test_time_collection_ranking_holds_its_floor(tmp_path: Path) -> None:
-    evaluation = load_eval()
+    evaluation = load_script("eval_relevance")
     judged = evaluation.load_time(shared_data("time"))
     index_dir = evaluation.build_project_index(judged, tmp_path)
     from search.config import RANKING
