@@ -3,8 +3,10 @@
 Measures, in one run on the same input (so that ratios hold on a busy machine):
 
 1. ``full``: ``index_paths(..., workers=W)`` end to end (read, learn furniture, clean,
-   language, date, entities, duplicates, index, commit) -- articles/s, peak memory, index size;
-2. ``no-entities``: the same with entity extraction off;
+   language, date, entities, semantic vectors, duplicates, index, commit) -- articles/s,
+   peak memory, index size;
+2. ``no-semantic``: the same without semantic vectors;
+   ``no-entities``: search only, with neither entities nor semantic vectors;
 3. ``baseline``: plain Whoosh (StemmingAnalyzer, stored body, one writer, default settings)
    over the same raw records;
 4. ``stages``: each stage run on its own, single process, over the same records (entities on
@@ -38,7 +40,8 @@ sys.path.insert(0, str(REPO))
 
 from scripts._scripts import load_script  # noqa: E402 - after the path set-up
 
-CONFIGS = ("baseline", "no-entities", "full", "stages")
+CONFIGS = ("baseline", "no-entities", "no-semantic", "full", "stages")
+RUNS = ("full", "no-semantic", "no-entities")
 DEFAULT_OUT = REPO / "bench-results" / "index.json"
 
 
@@ -89,10 +92,12 @@ def prepare_inputs(data: Path, work: Path, max_docs: int) -> list[Path]:
 # ---------------------------------------------------------------- child runs
 
 
-def run_pipeline(paths: list[Path], work: Path, workers: int, entities: bool) -> dict[str, Any]:
+def run_pipeline(
+    paths: list[Path], work: Path, workers: int, entities: bool, semantic: bool
+) -> dict[str, Any]:
     from search.indexer import index_paths
 
-    target = work / ("index-full" if entities else "index-no-entities")
+    target = work / f"index-{int(entities)}{int(semantic)}"
     phases: dict[str, float] = {}
     last = [time.perf_counter(), ""]
 
@@ -104,7 +109,13 @@ def run_pipeline(paths: list[Path], work: Path, workers: int, entities: bool) ->
         last[0], last[1] = now, name
 
     summary = index_paths(
-        paths, target, rebuild=True, workers=workers, entities=entities, on_phase=on_phase
+        paths,
+        target,
+        rebuild=True,
+        workers=workers,
+        entities=entities,
+        semantic=semantic,
+        on_phase=on_phase,
     )
     return {
         "seconds": round(summary.seconds, 2),
@@ -117,6 +128,7 @@ def run_pipeline(paths: list[Path], work: Path, workers: int, entities: bool) ->
         "index_mb": round(folder_bytes(target) / 2**20, 1),
         "workers": workers,
         "entities": entities,
+        "semantic": semantic,
     }
 
 
@@ -269,7 +281,9 @@ def child(config: str, paths: list[Path], work: Path, args: argparse.Namespace) 
     elif config == "stages":
         result = run_stages(paths, work, args.entity_sample)
     else:
-        result = run_pipeline(paths, work, args.workers, entities=config == "full")
+        result = run_pipeline(
+            paths, work, args.workers, entities=config != "no-entities", semantic=config == "full"
+        )
     result.update(peak_memory())
     print(json.dumps(result))
 
@@ -297,7 +311,7 @@ def print_table(report: dict[str, Any]) -> None:
           f"{'peak MB':>9}{'child MB':>9}{'index MB':>9}")  # fmt: skip
     print("-" * 76)
     base = runs.get("baseline", {}).get("articles_per_s")
-    for name in ("full", "no-entities", "baseline"):
+    for name in (*RUNS, "baseline"):
         run = runs.get(name)
         if not run:
             continue
@@ -305,7 +319,7 @@ def print_table(report: dict[str, Any]) -> None:
         print(f"{name:<14}{run['read']:>9}{run['seconds']:>9.1f}{run['articles_per_s']:>9.1f}"
               f"{ratio}{run['peak_rss_mb']:>9.0f}{run['peak_child_rss_mb']:>9.0f}"
               f"{run['index_mb']:>9.1f}")  # fmt: skip
-    for name in ("full", "no-entities"):
+    for name in RUNS:
         if name in runs:
             print(f"  {name} phases (s): {runs[name]['phases_s']}")
     if "stages" in runs:
@@ -362,9 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     if "baseline" in runs:
         base = runs["baseline"]["articles_per_s"]
         report["ratios_vs_baseline"] = {
-            name: round(runs[name]["articles_per_s"] / base, 2)
-            for name in ("full", "no-entities")
-            if name in runs
+            name: round(runs[name]["articles_per_s"] / base, 2) for name in RUNS if name in runs
         }
     print_table(report)
     out = Path(args.out)

@@ -5,8 +5,9 @@ headlines and sentences) outside the repository; a child process indexes them wi
 ``index_paths(..., workers=W)`` and reports its time and peak memory (its own and its
 largest worker's); another child opens the index, runs scripts/bench_search.py's query log
 through ArticleIndex.search and reports p50/p95/p99 per query kind and its resident memory
-(the figure a server process would hold). Entities are on up to ``--entities-up-to``
-articles and off above it (the issue allows that above 100k; NER is the slowest stage).
+(the figure a server process would hold). Entities and semantic vectors are on up to
+``--entities-up-to`` articles and off above it (the issue allows that above 100k; NER and
+the sentence model are the slowest stages).
 
 Writes a JSON report and a PNG plot next to it.
 
@@ -50,7 +51,10 @@ def rss_mb() -> dict[str, float]:
 def child_index(corpus: Path, index_dir: Path, workers: int, entities: bool) -> dict[str, Any]:
     from search.indexer import index_paths
 
-    summary = index_paths([corpus], index_dir, rebuild=True, workers=workers, entities=entities)
+    # Semantic vectors go with entities: both are the model stages switched off at scale.
+    summary = index_paths(
+        [corpus], index_dir, rebuild=True, workers=workers, entities=entities, semantic=entities
+    )
     size = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
     return {
         "index_s": round(summary.seconds, 1),

@@ -44,9 +44,14 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=os.cpu_count() or 1,
     show_default=True,
-    help="Processes for cleaning, language, dates and entities.",
+    help="Processes for cleaning, language, dates, entities and semantic vectors.",
 )
 @click.option("--no-entities", is_flag=True, help="Skip named-entity recognition (faster).")
+@click.option(
+    "--no-semantic",
+    is_flag=True,
+    help="Skip semantic vectors (faster; long queries then rank by words alone).",
+)
 @click.option(
     "--verbose", "-v", is_flag=True, help="Print each phase of the run to stderr as it starts."
 )
@@ -56,6 +61,7 @@ def index(
     rebuild: bool,
     workers: int,
     no_entities: bool,
+    no_semantic: bool,
     verbose: bool,
 ) -> None:
     """Index the articles in PATHS (files or folders, read recursively)."""
@@ -72,6 +78,7 @@ def index(
                 rebuild=rebuild,
                 workers=workers,
                 entities=not no_entities,
+                semantic=not no_semantic,
                 on_record=bar.update,
                 on_phase=print_phase if verbose else None,
             )

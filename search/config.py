@@ -48,6 +48,15 @@ class Ranking:
     # Longer plain queries leave out function words ("what", "which", "has"): a sentence's
     # telling words rank better alone (search/stopwords.py).
     long_query_stop_words: bool = True
+    # What share of a plain query's score is the semantic similarity of query and article
+    # (search.hybrid); the rest is BM25F over the best match's. 0 ranks by words alone.
+    semantic_share: float = 0.7
+    # Long plain queries also bring in this many articles nearest in meaning that share
+    # none of the query's words (vocabulary mismatch: "moon project" vs "lunar program").
+    semantic_candidates: int = 100
+    # ...if they are this near (cosine): 0.4 kept all of the gain on TIME, 0.5 lost it, and
+    # unrelated news scores about 0.0-0.25.
+    semantic_min_similarity: float = 0.4
 
 
 RANKING = Ranking()

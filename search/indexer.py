@@ -37,6 +37,7 @@ from typing import IO, Any
 from whoosh import index as whoosh_index
 from whoosh.writing import CLEAR, IndexWriter
 
+from search import semantic
 from search.analysis import in_language
 from search.dedup import Signature, StoryClusters, article_id, raw_fingerprint, story_signature
 from search.errors import IndexLocked, IndexUnwritable
@@ -162,6 +163,7 @@ def index_paths(
     rebuild: bool = False,
     workers: int = 1,
     entities: bool = True,
+    semantic: bool = True,
     on_record: Callable[[], None] | None = None,
     learn: bool = True,
     cluster_stories: bool = True,
@@ -171,10 +173,11 @@ def index_paths(
 
     ``learn`` reads the input once more beforehand to learn site furniture from it;
     without it only the furniture learned by earlier runs (kept unless ``rebuild``) is used.
-    Without ``cluster_stories`` near-duplicates are not looked for: each new article is
-    its own story cluster (exact duplicates are still caught). ``on_phase`` is told the
-    name of each phase as it starts (recovering, learning, indexing, committing,
-    finishing, done).
+    Without ``semantic`` articles get no semantic vector (search.semantic) and are ranked
+    by BM25F alone. Without ``cluster_stories`` near-duplicates are not looked for: each
+    new article is its own story cluster (exact duplicates are still caught).
+    ``on_phase`` is told the name of each phase as it starts (recovering, learning,
+    indexing, committing, finishing, done).
 
     All of a run's articles are committed at once, at the end: a run that is killed or
     fails leaves the index exactly as it was, and running it again completes it.
@@ -191,7 +194,9 @@ def index_paths(
         index_dir.mkdir(parents=True, exist_ok=True)
         with write_lock(index_dir) as lock:
             run = IndexRun(index_dir, rebuild, cluster_stories)
-            summary = run.execute(paths, workers, entities, learn, on_record, phase, lock)
+            summary = run.execute(
+                paths, workers, (entities, semantic), learn, on_record, phase, lock
+            )
     except OSError as error:
         problem = unwritable(index_dir, error)
         if problem is error:  # not the index folder's fault: let it through as it is
@@ -236,7 +241,7 @@ class IndexRun:
         self,
         paths: list[str | Path],
         workers: int,
-        entities: bool,
+        stages: tuple[bool, bool],
         learn: bool,
         on_record: Callable[[], None] | None,
         phase: Callable[[str], None],
@@ -258,7 +263,7 @@ class IndexRun:
             inherited = (lock.fileno(), writer.writelock.fd)
             with pending.open("w", encoding="utf-8") as rejects:
                 records = skip_unchanged(read_paths(paths), self.known_raw)
-                for item in processed_records(records, workers, entities, furniture, inherited):
+                for item in processed_records(records, workers, stages, furniture, inherited):
                     self.summary.read += 1
                     if on_record:
                         on_record()
@@ -414,18 +419,38 @@ def stored_clusters(ix: whoosh_index.Index) -> StoryClusters:
 def processed_records(
     items: Iterable[RawRecord | Reject | Unchanged],
     workers: int,
-    entities: bool,
+    stages: tuple[bool, bool],
     furniture: LearnedFurniture | None = None,
     inherited: tuple[int, ...] = (),
 ) -> Iterator[Article | Reject | Unchanged]:
     """Run the pipeline over the stream, in order, on ``workers`` processes.
 
+    ``stages``: whether entities and semantic vectors are computed.
     ``inherited`` are descriptors the workers must not keep (the writer locks).
+
+    Semantic vectors are computed here, in this process, never in a worker: torch
+    deadlocks in a forked child once its parent has used it, and its own threads keep
+    both cores busy.
     """
+    entities, vectors = stages
+    for batch in understood_batches(items, workers, entities, furniture, inherited):
+        if vectors:
+            semantic.add_vectors([item for item in batch if isinstance(item, Article)])
+        yield from batch
+
+
+def understood_batches(
+    items: Iterable[RawRecord | Reject | Unchanged],
+    workers: int,
+    entities: bool,
+    furniture: LearnedFurniture | None,
+    inherited: tuple[int, ...],
+) -> Iterator[list[Article | Reject | Unchanged]]:
+    """Batches through every stage but semantic vectors, in order, on ``workers``."""
     batches = batched_records(items)
     if workers <= 1:
         for batch in batches:
-            yield from run_batch(batch, entities, furniture)
+            yield run_batch(batch, entities, furniture)
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, worker_start, (os.getpid(), inherited)) as pool:
@@ -433,9 +458,9 @@ def processed_records(
         for batch in batches:
             in_flight.append(pool.apply_async(run_batch, (batch, entities, furniture)))
             if len(in_flight) >= workers * BATCHES_PER_WORKER:
-                yield from in_flight.popleft().get()
+                yield in_flight.popleft().get()
         while in_flight:
-            yield from in_flight.popleft().get()
+            yield in_flight.popleft().get()
 
 
 def worker_start(parent: int, inherited: tuple[int, ...]) -> None:
@@ -471,7 +496,7 @@ def run_batch(
 ) -> list[Article | Reject | Unchanged]:
     """Pipeline one batch, keeping the readers' rejects and unchanged records in place."""
     records = [item for item in batch if isinstance(item, RawRecord)]
-    done = iter(process_batch(records, with_entities=entities, furniture=furniture))
+    done = iter(process_batch(records, entities, furniture, with_vectors=False))
     return [next(done) if isinstance(item, RawRecord) else item for item in batch]
 
 
@@ -505,6 +530,8 @@ def write_article(
     }
     if signature is not None:
         fields["minhash"] = signature.to_bytes()
+    if article.vector:
+        fields["vector"] = article.vector
     if date is not None:
         fields.update(date=date, day=date.strftime("%Y%m%d"), year=str(date.year))
     for kind in ENTITY_KINDS:

@@ -111,9 +111,12 @@ class Article:
     entities: dict[str, list[str]] = field(default_factory=lambda: {k: [] for k in ENTITY_KINDS})
     entities_status: str = "ok"
     warnings: list[str] = field(default_factory=list)
+    # The semantic vector (search.semantic): float16 bytes, b"" when the model cannot read it.
+    vector: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["vector"]
         data["date"] = iso_date(self.date, self.date_has_time)
         return data
 

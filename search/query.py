@@ -144,6 +144,8 @@ class ParsedQuery:
     date_phrase: str = ""
     notices: tuple[str, ...] = field(default=())
     languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
+    # A plain query longer than Ranking.and_max_words: ranked over any of its words.
+    long_plain: bool = False
 
     def describe(self) -> str:
         return str(self.query)
@@ -259,6 +261,7 @@ def parse_query(
             text, wq.Every(), False, None, *bounds.result(), tuple(notices), languages
         )
     text = _INNER_HYPHEN.sub(" ", text)
+    text = ungroup_sentence(text)
     plain = not _OPERATOR.search(text)
     long_plain = plain and len(_WORD.findall(text)) > ranking.and_max_words
     if long_plain and ranking.long_query_stop_words:
@@ -286,6 +289,7 @@ def parse_query(
         *bounds.result(),
         notices=tuple(notices),
         languages=languages,
+        long_plain=long_plain,
     )
 
 
@@ -315,6 +319,16 @@ def close_quotes(text: str, notices: list[str]) -> str:
     last = positions[-1]
     notices.append(f"Unclosed quote at character {last + 1}: searched as words.")
     return _blank(text, last, last + 1)
+
+
+def ungroup_sentence(text: str) -> str:
+    """Round brackets in a query with no other operator group nothing: a sentence with an
+    aside ("the Baath (Renaissance) party founded by Aflak") is still a plain sentence,
+    ranked as one. They are blanked, keeping every other character where it was."""
+    if "(" not in text and ")" not in text:
+        return text
+    blanked = text.replace("(", " ").replace(")", " ")
+    return text if _OPERATOR.search(blanked) else blanked
 
 
 def balance_brackets(text: str, notices: list[str]) -> str:

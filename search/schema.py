@@ -8,7 +8,8 @@ so that facet values keep the spelling they had in the article.
 from __future__ import annotations
 
 from whoosh.analysis import IDTokenizer, LowercaseFilter, RegexTokenizer
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import text_analyzer
 from search.models import ENTITY_KINDS
@@ -91,6 +92,9 @@ def build_schema() -> Schema:
         "entities": STORED(),
         "entities_status": STORED(),
         "warnings": STORED(),
+        # The semantic vector (search.semantic), read by document number at search time
+        # without unpickling the stored fields.
+        "vector": COLUMN(VarBytesColumn()),
     }
     for kind in ENTITY_KINDS:
         fields[kind] = TEXT(analyzer=analyzer)

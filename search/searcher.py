@@ -22,12 +22,13 @@ from whoosh.collectors import WrappingCollector
 from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
-from search import cursor, markup, snippets, whoosh_fixes  # noqa: F401 - patches Whoosh
+from search import cursor, markup, semantic, snippets, whoosh_fixes  # noqa: F401 - patches Whoosh
 from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
 from search.coverage import coverage
 from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound, SearchTimeout
 from search.facets import FacetCache
+from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
 from search.models import ENTITY_KINDS
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
@@ -122,6 +123,7 @@ class ArticleIndex:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._facets: tuple[int, FacetCache] | None = None
+        self._vectors: tuple[int, Vectors] | None = None
         self._ix: whoosh_index.Index | None = None
 
     def _index(self) -> whoosh_index.Index:
@@ -154,6 +156,17 @@ class ArticleIndex:
                 self._facets = (generation, FacetCache(searcher.reader()))
             return self._facets[1]
 
+    def vectors(self, searcher: Searcher) -> Vectors:
+        """The generation's semantic vectors (search.hybrid), opened once per generation."""
+        generation = searcher.reader().generation()
+        with self._lock:
+            if self._vectors is None or self._vectors[0] != generation:
+                vectors = Vectors(searcher.reader())
+                if vectors and self.ranking.semantic_share and semantic.available():
+                    semantic.model()  # loaded once, under the lock, before any clock starts
+                self._vectors = (generation, vectors)
+            return self._vectors[1]
+
     def count(self) -> int:
         return self.searcher().doc_count()
 
@@ -162,6 +175,7 @@ class ArticleIndex:
         started = time.perf_counter()
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
+        self.vectors(searcher)
         # The clock starts after the per-generation tables: building them once after a
         # commit is the index's cost, not this query's.
         deadline = time.perf_counter() + LIMITS.search_seconds
@@ -182,6 +196,11 @@ class ArticleIndex:
             data["versions"] = stories[key] - 1
             if request.explain:
                 data["explain"] = explain_hit(hit, match.query, recency)
+                if match.semantic is not None and hit.docnum in match.semantic.cosines:
+                    data["explain"]["semantic"] = {
+                        "similarity": round(match.semantic.cosines[hit.docnum], 4),
+                        "share": self.ranking.semantic_share,
+                    }
             hits.append(data)
         response = {
             "query": request.q,
@@ -369,11 +388,47 @@ class ArticleIndex:
         check_expansions(parsed.query, searcher.reader())
         allowed = self.allowed_docs(request, facets, parsed)
         docs = matching_docs(searcher, parsed.query, allowed, deadline)
+        meaning = self.semantic_match(request, parsed, searcher, allowed, docs)
         if not docs and parsed.relaxed is not None:
             relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed, deadline)
             if relaxed_docs:
-                return Match(parsed, parsed.relaxed, relaxed_docs, allowed, relaxed=True)
-        return Match(parsed, parsed.query, docs, allowed, relaxed=False)
+                return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning)
+        if meaning is not None:
+            docs |= meaning.nearest.keys()
+        return Match(parsed, parsed.query, docs, allowed, False, meaning)
+
+    def semantic_match(
+        self,
+        request: SearchRequest,
+        parsed: ParsedQuery,
+        searcher: Searcher,
+        allowed: set[int] | None,
+        docs: set[int],
+    ) -> SemanticMatch | None:
+        """The query's meaning, for a plain query ranked by relevance over an index with
+        semantic vectors; None otherwise. A long query also brings in the articles
+        nearest in meaning, whether its words match them or not."""
+        if (
+            not self.ranking.semantic_share
+            or request.sort != "relevance"
+            or not parsed.plain
+            or not semantic.LANGUAGES.intersection(parsed.languages)
+            or not semantic.available()
+        ):
+            return None
+        vectors = self.vectors(searcher)
+        if not vectors:
+            return None
+        query = semantic.query_vector(parsed.words)
+        nearest = {}
+        if parsed.long_plain:
+            nearest = vectors.nearest(
+                query,
+                self.ranking.semantic_candidates,
+                allowed,
+                self.ranking.semantic_min_similarity,
+            )
+        return SemanticMatch(query, nearest)
 
     def rank(
         self,
@@ -405,9 +460,13 @@ class ArticleIndex:
             # thread's cached searcher and its weighting untouched.
             ranking = Searcher(searcher.reader(), weighting=weighting, closereader=False)
         collapse = ClusterFacet(facets.clusters) if request.collapse else None
+        # -1: up to the request's page; None: every match (the export)
+        wanted = request.page * request.per_page if limit == -1 else limit
+        meaning = match.semantic if request.sort == "relevance" else None
+        if meaning is not None and wanted is not None:
+            wanted = max(wanted, RERANK_DEPTH)  # every page re-orders the same head
         collector = ranking.collector(
-            # -1: up to the request's page; None: every match (the export)
-            limit=request.page * request.per_page if limit == -1 else limit,
+            limit=wanted,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
             # that number) keeps a filter that lets nothing through from showing all.
             filter=(match.docs or {-1}) if match.allowed is not None else None,
@@ -425,7 +484,20 @@ class ArticleIndex:
             # checks in its own collect_matches, which would bypass collapsing when on top.
             collector.child = DeadlineCollector(collector.child, deadline)
         ranking.search_with_collector(match.query, collector)
-        return collector.results()
+        results = collector.results()
+        if meaning is not None:
+            clusters = facets.clusters
+            results.top_n, meaning.cosines = rerank(
+                results.top_n,
+                meaning,
+                self.vectors(searcher),
+                self.ranking.semantic_share,
+                (lambda d: clusters.get(d) or f"#{d}") if request.collapse else (lambda d: d),
+                self.recency_factor(request, facets),
+            )
+            if results.docset is not None:
+                results.docset.update(meaning.nearest)
+        return results
 
     def recency_factor(
         self, request: SearchRequest, facets: FacetCache
@@ -543,6 +615,7 @@ class Match:
     docs: set[int]
     allowed: set[int] | None
     relaxed: bool
+    semantic: SemanticMatch | None = None
 
 
 def matching_docs(

@@ -32,9 +32,20 @@ def test_hyphenated_words_are_not_exclusions():
     assert isinstance(parse_query("shake -ups").query, wq.AndNot)
 
 
-@pytest.mark.parametrize("text", ['"port strike"', "cocoa OR coffee", "headline:cocoa", "econ*"])
+@pytest.mark.parametrize(
+    "text", ['"port strike"', "cocoa OR coffee", "headline:cocoa", "econ*", "(cocoa OR tea) Ghana"]
+)
 def test_operators_make_a_query_not_plain(text):
     assert not parse_query(text).plain
+
+
+def test_brackets_alone_leave_a_sentence_plain():
+    parsed = parse_query("the Baath (Renaissance) party founded by Michel Aflak")
+    assert parsed.plain and parsed.long_plain
+    assert isinstance(parsed.query, wq.Or)
+    assert "renaiss" in {text for _, text in parsed.query.iter_all_terms()}
+    short = parse_query("(cocoa) prices")
+    assert short.plain and not short.long_plain and isinstance(short.query, wq.And)
 
 
 def test_empty_and_star_match_everything():
