@@ -23,19 +23,21 @@ from search import semantic
 
 # How many BM25F hits are re-ordered. Deeper pages keep BM25F's order after them.
 RERANK_DEPTH = 100
-# Past this many vectors the whole-index matrix (1.5 KB per article as float32) is not
+# Past this many articles the whole-index matrix (1.5 KB per article as float32) is not
 # built: long queries are then re-ranked only, without articles that miss every word.
-MAX_MATRIX_VECTORS = 300_000
+MAX_MATRIX_VECTORS = 200_000
 
 
 class Vectors:
     """One index generation's semantic vectors, read by document number."""
 
     def __init__(self, reader: Any) -> None:
+        # An index made before vectors existed has no such field until the indexer next
+        # runs (and Whoosh's has_column raises for an unknown field).
         self._leaves = [
             (leaf.column_reader("vector"), offset, leaf.doc_count_all())
             for leaf, offset in reader.leaf_readers()
-            if leaf.has_column("vector")
+            if "vector" in leaf.schema and leaf.has_column("vector")
         ]
         self._deleted = reader.is_deleted
         self._matrix: tuple[np.ndarray, np.ndarray] | None = None
@@ -51,8 +53,10 @@ class Vectors:
         for column, offset, size in self._leaves:
             for local in range(size):
                 docnum = offset + local
-                if not self._deleted(docnum) and len(column[local]) == semantic.VECTOR_BYTES:
-                    yield docnum, column[local]
+                if not self._deleted(docnum):
+                    data = column[local]
+                    if len(data) == semantic.VECTOR_BYTES:
+                        yield docnum, data
 
     def get(self, docnum: int) -> np.ndarray | None:
         for column, offset, size in self._leaves:
@@ -62,15 +66,19 @@ class Vectors:
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, float32 rows) of every live article with a vector; None when
-        there are none or too many to hold."""
+        there are none or too many to hold. Built on first call: the searcher makes it
+        under its lock when it opens a generation, before any query's clock starts."""
         if self._matrix is None and 0 < len(self) <= MAX_MATRIX_VECTORS:
-            docnums, rows = [], []
+            docnums = np.empty(len(self), dtype=np.int64)
+            rows = np.empty((len(self), semantic.DIMENSIONS), dtype=np.float32)
+            count = 0
             for docnum, data in self._present():
-                docnums.append(docnum)
-                rows.append(np.frombuffer(data, dtype=np.float16))
-            if not rows:
+                docnums[count] = docnum
+                rows[count] = np.frombuffer(data, dtype=np.float16)
+                count += 1
+            if not count:
                 return None
-            self._matrix = (np.array(docnums, dtype=np.int64), np.vstack(rows).astype(np.float32))
+            self._matrix = (docnums[:count].copy(), rows[:count].copy())
         return self._matrix
 
     def nearest(
@@ -103,6 +111,8 @@ class SemanticMatch:
 
     query: np.ndarray
     nearest: dict[int, float] = field(default_factory=dict)  # docnum -> cosine
+    # The nearest articles none of the query's words match.
+    meaning_only: set[int] = field(default_factory=set)
     # Filled by rerank: the cosine of every document it scored (for explain=true).
     cosines: dict[int, float] = field(default_factory=dict)
 

@@ -1,6 +1,7 @@
 """The per-record stages between reading and indexing.
 
-RawRecord -> clean -> language -> date -> entities -> semantic vector -> Article (or Reject).
+RawRecord -> clean -> language -> date -> entities -> Article (or Reject); the indexer
+then adds semantic vectors (search.semantic) in its own process.
 Records go through in batches so that spaCy can batch its work and so that
 batches can be spread over worker processes.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from search import semantic
 from search.clean import clean_body, clean_headline
 from search.config import ENTITY_LANGUAGES
 from search.dates import ParsedDate, find_date_in_text, parse_date, plausible
@@ -35,7 +35,6 @@ def process_batch(
     records: list[RawRecord],
     with_entities: bool = True,
     furniture: LearnedFurniture | None = None,
-    with_vectors: bool = True,
 ) -> list[Article | Reject]:
     """Clean and understand a batch of records; each comes back as an Article or a Reject.
 
@@ -49,8 +48,6 @@ def process_batch(
         for item in processed:
             if isinstance(item, Article):
                 item.entities_status = "entity extraction switched off"
-    if with_vectors:
-        semantic.add_vectors([item for item in processed if isinstance(item, Article)])
     return processed
 
 

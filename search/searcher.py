@@ -6,6 +6,7 @@ Whoosh stays behind this module: callers see plain requests and dicts.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from array import array
@@ -35,6 +36,8 @@ from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
 from search.scoring import NewsBM25F
 from search.spelling import suggestion
 from search.storage import SharedMapStorage
+
+log = logging.getLogger(__name__)
 
 SORTS = ("relevance", "newest", "oldest")
 ENTITY_PAGE_KINDS = ("person", "organization", "place")
@@ -124,6 +127,7 @@ class ArticleIndex:
         self._lock = threading.Lock()
         self._facets: tuple[int, FacetCache] | None = None
         self._vectors: tuple[int, Vectors] | None = None
+        self._semantic: bool | None = None
         self._ix: whoosh_index.Index | None = None
 
     def _index(self) -> whoosh_index.Index:
@@ -162,10 +166,24 @@ class ArticleIndex:
         with self._lock:
             if self._vectors is None or self._vectors[0] != generation:
                 vectors = Vectors(searcher.reader())
-                if vectors and self.ranking.semantic_share and semantic.available():
-                    semantic.model()  # loaded once, under the lock, before any clock starts
+                if vectors and self.semantic_ready():
+                    vectors.matrix()  # under the lock, before any query's clock starts
                 self._vectors = (generation, vectors)
             return self._vectors[1]
+
+    def semantic_ready(self) -> bool:
+        """Whether plain queries can be ranked by meaning: the model loads (once, when the
+        first index with vectors is opened). A model that fails to load is logged and the
+        search goes on by words alone."""
+        if self._semantic is None:
+            self._semantic = bool(self.ranking.semantic_share) and semantic.available()
+            if self._semantic:
+                try:
+                    semantic.query_vector("news")  # loads the model and its tokenizer
+                except Exception:
+                    log.exception("the semantic model failed to load: ranking by words alone")
+                    self._semantic = False
+        return self._semantic
 
     def count(self) -> int:
         return self.searcher().doc_count()
@@ -224,12 +242,14 @@ class ArticleIndex:
         if notices:
             response["notice"] = " ".join(notices)
         response["parsed"] = parsed_json(match.parsed)
+        # Articles found by meaning alone have none of the words a correction would fix.
+        by_words = len(match.docs) - (len(match.semantic.meaning_only) if match.semantic else 0)
         suggested = suggestion(
             searcher.reader(),
             match.parsed,
             request.q,
             # Relaxed to any word, no article had them all: the correction competes with none.
-            0 if match.relaxed else len(match.docs),
+            0 if match.relaxed else by_words,
             lambda query: len(matching_docs(searcher, query, match.allowed)),
             self.ranking,
             newest_date(facets.day_values),
@@ -394,6 +414,7 @@ class ArticleIndex:
             if relaxed_docs:
                 return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning)
         if meaning is not None:
+            meaning.meaning_only = meaning.nearest.keys() - docs
             docs |= meaning.nearest.keys()
         return Match(parsed, parsed.query, docs, allowed, False, meaning)
 
@@ -409,15 +430,13 @@ class ArticleIndex:
         semantic vectors; None otherwise. A long query also brings in the articles
         nearest in meaning, whether its words match them or not."""
         if (
-            not self.ranking.semantic_share
-            or request.sort != "relevance"
+            request.sort != "relevance"
             or not parsed.plain
             or not semantic.LANGUAGES.intersection(parsed.languages)
-            or not semantic.available()
         ):
             return None
         vectors = self.vectors(searcher)
-        if not vectors:
+        if not vectors or not self.semantic_ready():
             return None
         query = semantic.query_vector(parsed.words)
         nearest = {}
@@ -495,8 +514,6 @@ class ArticleIndex:
                 (lambda d: clusters.get(d) or f"#{d}") if request.collapse else (lambda d: d),
                 self.recency_factor(request, facets),
             )
-            if results.docset is not None:
-                results.docset.update(meaning.nearest)
         return results
 
     def recency_factor(

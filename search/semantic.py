@@ -14,6 +14,7 @@ BM25F alone. Vectors are stored as float16 bytes (768 per article) in a Whoosh c
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -35,6 +36,9 @@ PASSAGE_OVERLAP = 20
 MAX_PASSAGES = 4
 BATCH_SIZE = 32
 VECTOR_BYTES = DIMENSIONS * 2
+# One encode at a time: the shared Rust tokenizer is changed on first use and raises
+# "Already borrowed" when two threads get there together; on 2 cores nothing is lost.
+_ENCODING = threading.Lock()
 
 
 def available() -> bool:
@@ -82,7 +86,7 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     """Unit vectors (float32, one row per text)."""
     import torch
 
-    with torch.inference_mode():
+    with _ENCODING, torch.inference_mode():
         vectors = model().encode(
             list(texts),
             batch_size=BATCH_SIZE,

@@ -226,3 +226,22 @@ def test_recency_multiplies_the_blended_score():
     top_n = [(10.0, 1), (5.0, 2)]
     ranked, _ = rerank(top_n, SemanticMatch(query), vectors, 0.7, lambda d: d, factors.get)
     assert dict((d, s) for s, d in ranked) == pytest.approx({1: 1.0, 2: 0.5})
+
+
+def test_an_index_made_before_vectors_is_searched_by_words(tmp_path):
+    from whoosh import index as whoosh_index
+
+    from search.indexer import write_article
+    from search.schema import INDEX_NAME, build_schema
+
+    schema = build_schema()
+    schema.remove("vector")
+    ix = whoosh_index.create_in(tmp_path, schema, indexname=INDEX_NAME)
+    article = Article("old", "Space agency delays moon landing", "The crew waits.", "en",
+                      None, False, "", "", "", "", "hash")  # fmt: skip
+    with ix.writer() as writer:
+        write_article(writer, article, replace=False)
+    for q in ("moon landing", MISMATCHED_QUERY):
+        response = ArticleIndex(tmp_path).search(SearchRequest(q=q, explain=True))
+        assert all("semantic" not in hit["explain"] for hit in response["results"])
+    assert found(tmp_path, "moon landing") == ["old"]
