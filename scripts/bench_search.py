@@ -2,7 +2,8 @@
 
 Measures, in one run on the same documents:
 
-(a) the project's search function (ArticleIndex.search), single thread, after a warm-up;
+(a) the project's search function (ArticleIndex.search), single thread, after a warm-up,
+    as shipped and by words alone (semantic share 0: what the semantic blend costs);
 (b) a plain-Whoosh baseline (StemmingAnalyzer, MultifieldParser AND query, top-10 with
     body highlights), built in the same temporary folder;
 (c) the JSON endpoint /api/search served by waitress in-process on 127.0.0.1 under C
@@ -32,7 +33,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from whoosh.qparser import AndGroup, MultifieldParser  # noqa: E402
 from whoosh.query import And, DateRange  # noqa: E402
 
 from scripts._scripts import load_script  # noqa: E402 - after the path set-up
+from search.config import RANKING, Ranking  # noqa: E402
 from search.indexer import index_paths  # noqa: E402
 from search.searcher import ArticleIndex, SearchRequest  # noqa: E402
 from web import create_app  # noqa: E402
@@ -299,8 +301,10 @@ def build_log(index_dir: Path, n: int, seed: int) -> tuple[list[Query], dict[str
 # ---------------------------------------------------------------- (a) the project
 
 
-def bench_project(index_dir: Path, queries: list[Query]) -> dict[str, Any]:
-    articles = ArticleIndex(index_dir)
+def bench_project(
+    index_dir: Path, queries: list[Query], ranking: Ranking = RANKING
+) -> dict[str, Any]:
+    articles = ArticleIndex(index_dir, ranking=ranking)
     for query in queries[:WARMUP]:
         articles.search(query.request())
     overall, kinds = Timings(), {}
@@ -463,6 +467,8 @@ def print_table(report: dict[str, Any]) -> None:
     print(row("project search (all)", project["overall"]))
     for kind, summary in project["kinds"].items():
         print(row(f"  {kind}", summary))
+    if "project_words_only" in report:
+        print(row("project, words only (all)", report["project_words_only"]["overall"]))
     print(row("plain Whoosh (no filter)", report["baseline"]["plain"]))
     print(row("plain Whoosh + DateRange", report["baseline"]["date_range"]))
     http = report["http"]
@@ -506,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         queries, info = build_log(index_dir, args.queries, args.seed)
         log("(a) project search ...")
         project = bench_project(index_dir, queries)
+        log("(a') project search by words alone ...")
+        words_only = bench_project(index_dir, queries, replace(RANKING, semantic_share=0.0))
         log("(b) plain Whoosh baseline: indexing ...")
         docs = stored_docs(index_dir)
         t0 = time.perf_counter()
@@ -516,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         http = bench_http(index_dir, queries, args.clients, args.seconds)
     report = {"index": str(args.index or f"temporary ({args.build_from})"), "build_note": note,
               "queries": len(queries), "seed": args.seed, "log": info, "project": project,
-              "baseline": baseline, "http": http,
+              "project_words_only": words_only, "baseline": baseline, "http": http,
               "query_log_sample": [q.to_json() for q in queries[:20]]}  # fmt: skip
     print_table(report)
     if args.json:

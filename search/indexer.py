@@ -496,7 +496,7 @@ def run_batch(
 ) -> list[Article | Reject | Unchanged]:
     """Pipeline one batch, keeping the readers' rejects and unchanged records in place."""
     records = [item for item in batch if isinstance(item, RawRecord)]
-    done = iter(process_batch(records, entities, furniture))
+    done = iter(process_batch(records, with_entities=entities, furniture=furniture))
     return [next(done) if isinstance(item, RawRecord) else item for item in batch]
 
 
