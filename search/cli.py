@@ -111,7 +111,11 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int) -> None:
 
     target = resolve_index_dir(index_dir)
     try:
-        count = ArticleIndex(target).count()
+        articles = ArticleIndex(target)
+        count = articles.count()
+        # The first sentence query loads the sentence model and the stop-word lists (several
+        # seconds): pay that here, not in the first reader's search.
+        articles.search(SearchRequest(q="what happened to the harbour workers and their union"))
     except NewsearchError as error:
         fail(error)
     app = create_app({"INDEX_DIR": str(target)})
