@@ -9,6 +9,9 @@ Require ("match A, score by A alone, only where B matches too") builds an AndNot
 so a scored search returns A's documents *without* B's. search.analysis restricts a
 phrase to its languages with it. Its filter's terms (``lang:de``) are also kept out of
 a hit's matched terms: they are not words the article matched, to explain or highlight.
+Its quality skipping (the top-N collector's shortcut) asserted that the required matcher
+was not already on the scored one's document after a skip, which it may well be: a phrase
+with a stop word in it ("had resolved") raised AssertionError on the Reuters index.
 
 The ISRI Arabic stemmer's hamza normalisation passes a raw backslash-u escape (alif) as
 a replacement template, which Python 3.7+ refuses ("bad escape"): every Arabic word raised.
@@ -44,8 +47,16 @@ def _scored_term_matchers(self: RequireMatcher) -> Iterator[Matcher]:
     return self.a.term_matchers()
 
 
+def _require_skip_to_quality(self: RequireMatcher, minquality: float) -> int:
+    skipped = self.a.skip_to_quality(minquality)
+    if self.a.is_active() and self.b.is_active() and self.a.id() != self.b.id():
+        self.child._find_next()
+    return skipped
+
+
 Require.matcher = _require_matcher
 RequireMatcher.term_matchers = _scored_term_matchers
+RequireMatcher.skip_to_quality = _require_skip_to_quality
 
 
 def _isri_norm(self: ISRIStemmer, num: int) -> str:
