@@ -14,6 +14,7 @@ head.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,7 @@ class Vectors:
     def __len__(self) -> int:
         return sum(size for _, _, size in self._leaves)
 
-    def _present(self) -> Any:
+    def _present(self) -> Iterator[tuple[int, bytes]]:
         for column, offset, size in self._leaves:
             for local in range(size):
                 docnum = offset + local
@@ -122,8 +123,8 @@ def rerank(
     match: SemanticMatch,
     vectors: Vectors,
     share: float,
-    story_of: Any,
-    factor: Any = None,
+    story_of: Callable[[int], Hashable],
+    factor: Callable[[int], float] | None = None,
 ) -> tuple[list[tuple[float, int]], dict[int, float]]:
     """``top_n`` ((score, docnum), best first) re-scored with semantic similarity.
 
@@ -137,7 +138,8 @@ def rerank(
     weighs meaning as much as words and the newest article keeps its whole score.
     """
     head, tail = top_n[:RERANK_DEPTH], top_n[RERANK_DEPTH:]
-    factor = factor or (lambda _docnum: 1.0)
+    if factor is None:
+        factor = lambda _docnum: 1.0  # noqa: E731 - no recency: every score is whole
     raw = {docnum: score / f if (f := factor(docnum)) > 0 else 0.0 for score, docnum in head}
     best = max(max(raw.values(), default=0.0), 0.0)
     stories = {story_of(docnum) for _, docnum in head}
