@@ -114,10 +114,13 @@ class FacetCache:
             docs |= self.tables[kind].docs_for(name)
         return docs
 
+    def story_of(self, docnum: int) -> str:
+        """The story cluster of a document; an article without a cluster is its own."""
+        return self.clusters.get(docnum) or f"#{docnum}"
+
     def story_counts(self, docnums: Iterable[int]) -> Counter[str]:
-        """Matching documents per story cluster; an article without a cluster is its own."""
-        clusters = self.clusters
-        return Counter(clusters.get(docnum) or f"#{docnum}" for docnum in docnums)
+        """Matching documents per story cluster."""
+        return Counter(map(self.story_of, docnums))
 
     def recency_decay(self, half_life_days: float) -> array[float]:
         """Per document, ``0.5 ** (age / half_life)`` where age is in days before the

@@ -210,7 +210,7 @@ class ArticleIndex:
         hits = []
         for hit in page:
             data = hit_json(hit, request.sort, facets.cluster_sizes)
-            key = facets.clusters.get(hit.docnum) or f"#{hit.docnum}"
+            key = facets.story_of(hit.docnum)
             data["versions"] = stories[key] - 1
             if request.explain:
                 data["explain"] = explain_hit(hit, match.query, recency)
@@ -505,13 +505,12 @@ class ArticleIndex:
         ranking.search_with_collector(match.query, collector)
         results = collector.results()
         if meaning is not None:
-            clusters = facets.clusters
             results.top_n, meaning.cosines = rerank(
                 results.top_n,
                 meaning,
                 self.vectors(searcher),
                 self.ranking.semantic_share,
-                (lambda d: clusters.get(d) or f"#{d}") if request.collapse else (lambda d: d),
+                facets.story_of if request.collapse else (lambda d: d),
                 self.recency_factor(request, facets),
             )
         return results
