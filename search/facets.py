@@ -14,19 +14,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 from whoosh.reading import IndexReader
 
 from search.analysis import query_languages
+from search.postings import doc_mask
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
 
 @dataclass
 class FacetTable:
-    """One facet field: documents per value, values per document, values by folded case."""
+    """One facet field: documents per value, values by folded case, and every (document,
+    value) pair as two arrays, so that a count is one array operation over them."""
 
     docs_by_value: dict[str, list[int]] = field(default_factory=dict)
-    values_by_doc: dict[int, list[str]] = field(default_factory=dict)
     values_by_folded: dict[str, list[str]] = field(default_factory=dict)
+    values: list[str] = field(default_factory=list)
+    pair_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    pair_values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def docs_for(self, value: str) -> set[int]:
         """Documents having ``value``, compared without regard to case."""
@@ -35,28 +40,34 @@ class FacetTable:
             docs.update(self.docs_by_value[exact])
         return docs
 
-    def count(self, docnums: Iterable[int], size: int) -> list[dict[str, object]]:
-        counts: Counter[str] = Counter()
-        values_by_doc = self.values_by_doc
-        for docnum in docnums:
-            values = values_by_doc.get(docnum)
-            if values:
-                counts.update(values)
-        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return [{"value": value, "count": count} for value, count in ranked[:size]]
+    def count(self, matching: np.ndarray, size: int) -> list[dict[str, object]]:
+        """The ``size`` values most of the documents set in the mask ``matching`` have,
+        most first, then by value."""
+        if not len(self.pair_docs):
+            return []
+        counts = np.bincount(self.pair_values[matching[self.pair_docs]], minlength=len(self.values))
+        present = np.flatnonzero(counts)
+        # values are sorted, so ordering by (-count, position) is ordering by (-count, value)
+        order = present[np.lexsort((present, -counts[present]))][:size]
+        return [{"value": self.values[i], "count": int(counts[i])} for i in order.tolist()]
 
 
 def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     table = FacetTable()
     if fieldname not in reader.schema:
         return table
+    pair_docs, pair_values = [], []
     for raw in reader.lexicon(fieldname):
         value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
         docs = list(reader.postings(fieldname, raw).all_ids())
         table.docs_by_value[value] = docs
         table.values_by_folded.setdefault(value.casefold(), []).append(value)
-        for docnum in docs:
-            table.values_by_doc.setdefault(docnum, []).append(value)
+        pair_docs.append(np.array(docs, dtype=np.int64))
+        pair_values.append(np.full(len(docs), len(table.values), dtype=np.int64))
+        table.values.append(value)
+    if pair_docs:
+        table.pair_docs = np.concatenate(pair_docs)
+        table.pair_values = np.concatenate(pair_values)
     return table
 
 
@@ -73,6 +84,21 @@ def doc_values(reader: IndexReader, fieldname: str) -> dict[int, str]:
         value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
         for docnum in reader.postings(fieldname, raw).all_ids():
             values[docnum] = value
+    return values
+
+
+def column_values(reader: IndexReader, fieldname: str) -> np.ndarray:
+    """Every document's raw value in a sortable numeric column (0 where it has none)."""
+    values = np.zeros(reader.doc_count_all(), dtype=np.uint64)
+    for leaf, offset in reader.leaf_readers():
+        if fieldname not in leaf.schema or not leaf.has_column(fieldname):
+            continue
+        column = leaf.column_reader(fieldname, translate=False)
+        size = leaf.doc_count_all()
+        read = list(column)
+        if len(read) != size:  # a segment without values iterates as empty
+            read = [column[docnum] for docnum in range(size)]
+        values[offset : offset + size] = read
     return values
 
 
@@ -96,11 +122,30 @@ class FacetCache:
         # docnum -> story cluster, for collapsing results and counting stories per query
         self.clusters = doc_values(reader, "cluster")
         self.cluster_sizes = dict(Counter(self.clusters.values()))
+        # The same as a number per document, for ranking in bulk (search.postings): an
+        # article without a cluster gets a negative key of its own.
+        self.story_keys = -1 - np.arange(reader.doc_count_all(), dtype=np.int64)
+        numbers: dict[str, int] = {}
+        for docnum, cluster in self.clusters.items():
+            self.story_keys[docnum] = numbers.setdefault(cluster, len(numbers))
         self._decay: tuple[float, array[float]] | None = None
         self._doc_count = reader.doc_count_all()
+        # Dated articles first, then by date: the newest/oldest sorts in bulk, ascending
+        # keys (Whoosh's sortable columns, read raw).
+        dated, when = column_values(reader, "dated"), column_values(reader, "date")
+        undated_last = dated.max(initial=0) - dated
+        self.sort_keys = {
+            "newest": (undated_last, when.max(initial=0) - when),
+            "oldest": (undated_last, when),
+        }
 
-    def count(self, docnums: set[int], size: int) -> dict[str, list[dict[str, object]]]:
-        return {name: table.count(docnums, size) for name, table in self.tables.items()}
+    def mask(self, docnums: Iterable[int]) -> np.ndarray:
+        """A boolean mask over the generation's documents with ``docnums`` set."""
+        return doc_mask(docnums, self._doc_count)
+
+    def count(self, docnums: Iterable[int], size: int) -> dict[str, list[dict[str, object]]]:
+        matching = self.mask(docnums)
+        return {name: table.count(matching, size) for name, table in self.tables.items()}
 
     def query_languages(self, lang_filter: str = "") -> tuple[str, ...]:
         """The languages to read a query's words in (search.analysis): the filter's, else

@@ -15,15 +15,16 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.collectors import WrappingCollector
 from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
-from search import cursor, markup, semantic, snippets, whoosh_fixes  # noqa: F401 - patches Whoosh
+from search import cursor, markup, postings, semantic, snippets, whoosh_fixes  # noqa: F401
 from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
 from search.coverage import coverage
@@ -31,13 +32,16 @@ from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound
 from search.facets import FacetCache
 from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
 from search.models import ENTITY_KINDS
+from search.postings import Postings, Scored
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
 from search.scoring import NewsBM25F
-from search.spelling import suggestion
+from search.spelling import Vocabulary, suggestion
 from search.storage import SharedMapStorage
 
 log = logging.getLogger(__name__)
+FloatOrArray = TypeVar("FloatOrArray", float, np.ndarray)
+T = TypeVar("T")
 
 SORTS = ("relevance", "newest", "oldest")
 ENTITY_PAGE_KINDS = ("person", "organization", "place")
@@ -125,8 +129,8 @@ class ArticleIndex:
         self.ranking = ranking
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._facets: tuple[int, FacetCache] | None = None
-        self._vectors: tuple[int, Vectors] | None = None
+        # Tables built once per index generation: name -> (generation, table)
+        self._tables: dict[str, tuple[int, Any]] = {}
         self._semantic: bool | None = None
         self._ix: whoosh_index.Index | None = None
 
@@ -153,23 +157,51 @@ class ArticleIndex:
         self._local.searcher = current
         return current
 
-    def facet_cache(self, searcher: Searcher) -> FacetCache:
+    def _per_generation(self, name: str, searcher: Searcher, build: Callable[[], T]) -> T:
+        """The table ``name`` of the searcher's index generation, built on first use
+        (under the lock: every thread waits for the one build)."""
         generation = searcher.reader().generation()
         with self._lock:
-            if self._facets is None or self._facets[0] != generation:
-                self._facets = (generation, FacetCache(searcher.reader()))
-            return self._facets[1]
+            held = self._tables.get(name)
+            if held is None or held[0] != generation:
+                held = (generation, build())
+                self._tables[name] = held
+            return held[1]
+
+    def facet_cache(self, searcher: Searcher) -> FacetCache:
+        return self._per_generation("facets", searcher, lambda: FacetCache(searcher.reader()))
 
     def vectors(self, searcher: Searcher) -> Vectors:
-        """The generation's semantic vectors (search.hybrid), opened once per generation."""
-        generation = searcher.reader().generation()
-        with self._lock:
-            if self._vectors is None or self._vectors[0] != generation:
-                vectors = Vectors(searcher.reader())
-                if vectors and self.semantic_ready():
-                    vectors.matrix()  # under the lock, before any query's clock starts
-                self._vectors = (generation, vectors)
-            return self._vectors[1]
+        """The generation's semantic vectors (search.hybrid)."""
+
+        def build() -> Vectors:
+            vectors = Vectors(searcher.reader())
+            if vectors and self.semantic_ready():
+                vectors.matrix()  # before any query's clock starts
+            return vectors
+
+        return self._per_generation("vectors", searcher, build)
+
+    def vocabulary(self, searcher: Searcher) -> Vocabulary:
+        """The generation's words to correct spellings from (search.spelling)."""
+        return self._per_generation("vocabulary", searcher, lambda: Vocabulary(searcher.reader()))
+
+    def postings(self, searcher: Searcher) -> Postings:
+        """The generation's postings as arrays (search.postings), shared by all threads."""
+        return self._per_generation("postings", searcher, lambda: Postings(searcher.reader()))
+
+    def scored(
+        self, searcher: Searcher, query: wq.Query, allowed: set[int] | None
+    ) -> Scored | None:
+        """The documents a plain query matches within ``allowed``, with their BM25F
+        scores, in bulk; None for a query that Whoosh must walk itself."""
+        tables = self.postings(searcher)
+        found = postings.evaluate(query, searcher, tables)
+        return None if found is None else found.within(tables.mask(allowed))
+
+    def count_matches(self, searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> int:
+        found = self.scored(searcher, query, allowed)
+        return len(found) if found is not None else len(matching_docs(searcher, query, allowed))
 
     def semantic_ready(self) -> bool:
         """Whether plain queries can be ranked by meaning: the model loads (once, when the
@@ -194,6 +226,8 @@ class ArticleIndex:
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
         self.vectors(searcher)
+        self.postings(searcher)
+        vocabulary = self.vocabulary(searcher)
         # The clock starts after the per-generation tables: building them once after a
         # commit is the index's cost, not this query's.
         deadline = time.perf_counter() + LIMITS.search_seconds
@@ -246,11 +280,12 @@ class ArticleIndex:
         by_words = len(match.docs) - (len(match.semantic.meaning_only) if match.semantic else 0)
         suggested = suggestion(
             searcher.reader(),
+            vocabulary,
             match.parsed,
             request.q,
             # Relaxed to any word, no article had them all: the correction competes with none.
             0 if match.relaxed else by_words,
-            lambda query: len(matching_docs(searcher, query, match.allowed)),
+            lambda query: self.count_matches(searcher, query, match.allowed),
             self.ranking,
             newest_date(facets.day_values),
         )
@@ -339,7 +374,7 @@ class ArticleIndex:
         co_mentioned = {
             other: [
                 item
-                for item in facets.tables[other].count(docs, CO_MENTIONED + 1)
+                for item in facets.tables[other].count(facets.mask(docs), CO_MENTIONED + 1)
                 if str(item["value"]).casefold() != folded
             ][:CO_MENTIONED]
             for other in ENTITY_PAGE_KINDS
@@ -407,16 +442,24 @@ class ArticleIndex:
         parsed = parse_query(request.q, self.ranking, newest, languages=languages)
         check_expansions(parsed.query, searcher.reader())
         allowed = self.allowed_docs(request, facets, parsed)
-        docs = matching_docs(searcher, parsed.query, allowed, deadline)
+        scored = self.scored(searcher, parsed.query, allowed)
+        if scored is not None:
+            docs = set(scored.docs.tolist())
+        else:
+            docs = matching_docs(searcher, parsed.query, allowed, deadline)
         meaning = self.semantic_match(request, parsed, searcher, allowed, docs)
         if not docs and parsed.relaxed is not None:
-            relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed, deadline)
+            relaxed = self.scored(searcher, parsed.relaxed, allowed)
+            if relaxed is not None:
+                relaxed_docs = set(relaxed.docs.tolist())
+            else:
+                relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed, deadline)
             if relaxed_docs:
-                return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning)
+                return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning, relaxed)
         if meaning is not None:
             meaning.meaning_only = meaning.nearest.keys() - docs
             docs |= meaning.nearest.keys()
-        return Match(parsed, parsed.query, docs, allowed, False, meaning)
+        return Match(parsed, parsed.query, docs, allowed, False, meaning, scored)
 
     def semantic_match(
         self,
@@ -460,11 +503,10 @@ class ArticleIndex:
     ) -> Results:
         """Score and sort the matched documents, one hit per story when collapsing.
 
-        Collapsing happens inside Whoosh's collector: it keeps a heap of the best
-        ``page * per_page`` stories, so page N of stories is exact without fetching
-        every match. Recency is a ``final()`` score factor rather than a re-rank of the
-        top hits: it costs one array lookup per match, and the order it gives is the
-        same whatever page is asked for, which a re-ranked window is not.
+        Only the best ``page * per_page`` stories are sorted, so page N of stories is
+        exact without sorting every match. Recency multiplies every match's score
+        rather than re-ranking the top hits: the order it gives is the same whatever
+        page is asked for, which a re-ranked window is not.
         """
         recency = request.recency if request.sort == "relevance" else 0.0
         ranking = searcher
@@ -478,12 +520,65 @@ class ArticleIndex:
             # A second searcher over the same open reader: cheap, and it leaves the
             # thread's cached searcher and its weighting untouched.
             ranking = Searcher(searcher.reader(), weighting=weighting, closereader=False)
-        collapse = ClusterFacet(facets.clusters) if request.collapse else None
         # -1: up to the request's page; None: every match (the export)
         wanted = request.page * request.per_page if limit == -1 else limit
         meaning = match.semantic if request.sort == "relevance" else None
         if meaning is not None and wanted is not None:
             wanted = max(wanted, RERANK_DEPTH)  # every page re-orders the same head
+        if match.scored is not None:
+            results = self.ranked_in_bulk(request, ranking, match, facets, wanted)
+        else:
+            results = self.ranked_by_whoosh(request, ranking, match, facets, deadline, wanted)
+        if meaning is not None:
+            results.top_n, meaning.cosines = rerank(
+                results.top_n,
+                meaning,
+                self.vectors(searcher),
+                self.ranking.semantic_share,
+                facets.story_of if request.collapse else (lambda d: d),
+                self.recency_factor(request, facets),
+            )
+        return results
+
+    def ranked_in_bulk(
+        self,
+        request: SearchRequest,
+        ranking: Searcher,
+        match: Match,
+        facets: FacetCache,
+        wanted: int | None,
+    ) -> Results:
+        """The best ``wanted`` of a query scored by search.postings, as Whoosh results."""
+        assert match.scored is not None
+        factor = None
+        if request.recency:
+            decay = np.frombuffer(facets.recency_decay(RECENCY_HALF_LIFE_DAYS), dtype=np.float64)
+            factor = blend(decay, request.recency)
+        story = facets.story_keys if request.collapse else None
+        if request.sort == "relevance":
+            top_n = postings.ranked(match.scored, wanted, factor, story)
+        else:
+            top_n = postings.sorted_by(match.scored, wanted, facets.sort_keys[request.sort], story)
+        results = Results(ranking, match.query, top_n)
+        results._total = len(match.scored)
+        results.docterms, results.termdocs = postings.matched_terms(
+            match.query, ranking, self.postings(ranking), [docnum for _, docnum in top_n]
+        )
+        return results
+
+    def ranked_by_whoosh(
+        self,
+        request: SearchRequest,
+        ranking: Searcher,
+        match: Match,
+        facets: FacetCache,
+        deadline: float | None,
+        wanted: int | None,
+    ) -> Results:
+        """Whoosh's collector over the query's matchers: queries that search.postings
+        does not evaluate (phrases, wildcards, NOT, ranges)."""
+        recency = request.recency if request.sort == "relevance" else 0.0
+        collapse = ClusterFacet(facets.clusters) if request.collapse else None
         collector = ranking.collector(
             limit=wanted,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
@@ -503,17 +598,7 @@ class ArticleIndex:
             # checks in its own collect_matches, which would bypass collapsing when on top.
             collector.child = DeadlineCollector(collector.child, deadline)
         ranking.search_with_collector(match.query, collector)
-        results = collector.results()
-        if meaning is not None:
-            results.top_n, meaning.cosines = rerank(
-                results.top_n,
-                meaning,
-                self.vectors(searcher),
-                self.ranking.semantic_share,
-                facets.story_of if request.collapse else (lambda d: d),
-                self.recency_factor(request, facets),
-            )
-        return results
+        return collector.results()
 
     def recency_factor(
         self, request: SearchRequest, facets: FacetCache
@@ -632,6 +717,8 @@ class Match:
     allowed: set[int] | None
     relaxed: bool
     semantic: SemanticMatch | None = None
+    # The query's matches scored in bulk (search.postings); None when Whoosh ranks them.
+    scored: Scored | None = None
 
 
 def matching_docs(
@@ -682,7 +769,7 @@ def sort_facet(sort: str) -> MultiFacet | None:
     )
 
 
-def blend(decay: float, recency: float) -> float:
+def blend(decay: FloatOrArray, recency: float) -> FloatOrArray:
     """The factor recency multiplies a relevance score by: 1 for the newest article,
     falling towards ``1 - recency`` as the article ages. Multiplying (not adding) keeps
     the blend free of BM25's arbitrary score scale."""

@@ -13,6 +13,10 @@ Its quality skipping (the top-N collector's shortcut) asserted that the required
 was not already on the scored one's document after a skip, which it may well be: a phrase
 with a stop word in it ("had resolved") raised AssertionError on the Reuters index.
 
+Highlight fragments with the same score were ordered by their objects' memory addresses
+(``Fragment.__lt__`` compares ``id()``), so the same hit's snippet changed from one
+call to the next. Ties now go to the fragment that comes first in the text.
+
 The ISRI Arabic stemmer's hamza normalisation passes a raw backslash-u escape (alif) as
 a replacement template, which Python 3.7+ refuses ("bad escape"): every Arabic word raised.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from whoosh.highlight import Fragment
 from whoosh.lang.isri import ISRIStemmer
 from whoosh.matching import Matcher
 from whoosh.matching.binary import AndNotMatcher
@@ -68,3 +73,12 @@ def _isri_norm(self: ISRIStemmer, num: int) -> str:
 
 
 ISRIStemmer.norm = _isri_norm
+
+
+def _fragment_less(self: Fragment, other: Fragment) -> bool:
+    # top_fragments keeps the "largest" (score, fragment) pairs: among equal scores,
+    # the earlier fragment must be the larger.
+    return (self.startchar, self.endchar) > (other.startchar, other.endchar)
+
+
+Fragment.__lt__ = _fragment_less

@@ -1,5 +1,6 @@
 """Whoosh 2.7.4 bugs patched in search.whoosh_fixes, each pinned at the matcher level."""
 
+from whoosh.highlight import BasicFragmentScorer, Fragment, top_fragments
 from whoosh.matching import ListMatcher
 from whoosh.matching.wrappers import RequireMatcher
 
@@ -29,3 +30,13 @@ def test_require_survives_a_quality_skip_that_stays_on_a_shared_document():
     assert matcher.id() == 1
     matcher.next()
     assert matcher.id() == 3  # 2 is not required: still skipped
+
+
+def test_fragments_with_equal_scores_are_chosen_by_their_place_in_the_text():
+    # Whoosh broke score ties by the fragments' memory addresses: the same hit's snippet
+    # changed between calls. Now the first fragments in the text win every time.
+    text = "alpha one. alpha two. alpha three. alpha four."
+    for _ in range(20):
+        fragments = [Fragment(text, [], start, start + 9) for start in (33, 0, 22, 11)]
+        best = top_fragments(fragments, 2, BasicFragmentScorer(), lambda f: f.startchar, 0)
+        assert [f.startchar for f in best] == [0, 11]

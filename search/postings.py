@@ -1,0 +1,327 @@
+"""Plain queries matched and BM25F-scored in bulk, over Whoosh's postings read as arrays.
+
+Whoosh walks a query's matchers one document at a time in Python: a three-word query
+over six fields costs dozens of Python calls per matching document, and a search walks
+the same matches twice (to count them for facets, then to rank them). A query made only
+of ``And``, ``Or`` and ``Term`` (what readers type, once parsed) is evaluated here
+instead: each term's postings are read once per index generation into arrays of
+document numbers and term frequencies, and matching and scoring are array operations.
+
+The scores are Whoosh's own BM25F (the same formula, idf, lengths and boosts, in double
+precision); tests/test_postings.py holds the two paths to each other. Any other query
+(phrases, wildcards, NOT, ranges, a coordination bonus) returns None and is left to
+Whoosh.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+# Postings held per index generation (12 bytes each as int64 id + float32 frequency),
+# least recently used first out: about 100 MB.
+CACHE_POSTINGS = 8_000_000
+# Whoosh stores a field length as one byte; byte 0 means "no length", read as 1.
+_LENGTHS = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Matching documents, ascending, each with its score."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def within(self, allowed: np.ndarray | None) -> Scored:
+        """Only the documents whose entry in the boolean mask ``allowed`` is set."""
+        if allowed is None:
+            return self
+        keep = allowed[self.docs]
+        return Scored(self.docs[keep], self.scores[keep])
+
+
+EMPTY = Scored(_EMPTY_IDS, _EMPTY_SCORES)
+
+
+class Unsupported(Exception):
+    """The query has a part this module does not evaluate."""
+
+
+class Postings:
+    """One index generation's postings and field lengths as arrays, read on first use.
+
+    Shared by every thread searching the generation; each thread reads through its own
+    Whoosh reader (a reader's files are not safe to share).
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self.doc_count = reader.doc_count_all()
+        live = np.zeros(self.doc_count, dtype=bool)
+        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        self.live = live
+        self._lengths: dict[str, np.ndarray] = {}
+        self._terms: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def term(self, reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents with the term, ascending, and its frequency in each."""
+        key = (fieldname, text)
+        with self._lock:
+            found = self._terms.get(key)
+            if found is not None:
+                self._terms.move_to_end(key)
+                return found
+        docs, freqs = read_postings(reader, fieldname, text)
+        keep = self.live[docs]
+        if not keep.all():
+            docs, freqs = docs[keep], freqs[keep]
+        with self._lock:
+            if key not in self._terms:
+                self._terms[key] = (docs, freqs)
+                self._held += len(docs)
+                while self._held > CACHE_POSTINGS and len(self._terms) > 1:
+                    _, (old, _) = self._terms.popitem(last=False)
+                    self._held -= len(old)
+        return docs, freqs
+
+    def lengths(self, reader: Any, fieldname: str) -> np.ndarray:
+        """Every document's length in the field, as Whoosh's scorer reads it."""
+        with self._lock:
+            found = self._lengths.get(fieldname)
+        if found is None:
+            found = read_lengths(reader, fieldname, self.doc_count)
+            with self._lock:
+                self._lengths[fieldname] = found
+        return found
+
+    def mask(self, docs: Iterable[int] | None) -> np.ndarray | None:
+        """A boolean mask over the generation's documents with ``docs`` set."""
+        return None if docs is None else doc_mask(docs, self.doc_count)
+
+
+def doc_mask(docnums: Iterable[int], doc_count: int) -> np.ndarray:
+    """A boolean mask over ``doc_count`` documents with ``docnums`` set."""
+    mask = np.zeros(doc_count, dtype=bool)
+    mask[np.fromiter(docnums, dtype=np.int64)] = True
+    return mask
+
+
+def read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's postings over every segment: global document numbers and frequencies."""
+    docs, freqs = [], []
+    for leaf, offset in reader.leaf_readers():
+        if (fieldname, text) not in leaf:
+            continue
+        # The raw matcher: SegmentReader.postings wraps it to skip deleted documents
+        # one at a time; the live mask does that here in one step.
+        matcher = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format)
+        ids, weights = matcher_arrays(matcher)
+        docs.append(ids + offset)
+        freqs.append(weights)
+    if not docs:
+        return _EMPTY_IDS, np.zeros(0, dtype=np.float32)
+    return np.concatenate(docs), np.concatenate(freqs)
+
+
+def matcher_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a leaf matcher, block by block where Whoosh has blocks."""
+    if not isinstance(matcher, W3LeafMatcher):  # inlined postings: a term in one document
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+    id_blocks, weight_blocks = [], []
+    while not matcher._atend:
+        matcher._read_data()
+        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+        ids = np.asarray(raw_ids, dtype=np.int64)
+        # Ids are stored as gaps from the previous one, starting afresh in every block.
+        id_blocks.append(ids if matcher._byteids else np.cumsum(ids))
+        size = matcher._blocklength
+        if raw_weights is None:
+            weight_blocks.append(np.ones(size, dtype=np.float32))
+        elif isinstance(raw_weights, float):
+            weight_blocks.append(np.full(size, raw_weights, dtype=np.float32))
+        else:
+            weight_blocks.append(np.asarray(raw_weights, dtype=np.float32))
+        matcher._next_block()
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def read_lengths(reader: Any, fieldname: str, doc_count: int) -> np.ndarray:
+    lengths = np.zeros(doc_count, dtype=np.uint8)
+    for leaf, offset in reader.leaf_readers():
+        column = leaf._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None or not column._count:
+            continue
+        raw = column._dbfile.get(column._basepos, column._count)
+        lengths[offset : offset + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+    return _LENGTHS[lengths]
+
+
+def evaluate(query: wq.Query, searcher: Searcher, postings: Postings) -> Scored | None:
+    """The documents ``query`` matches with their BM25F scores; None for a query this
+    module does not evaluate."""
+    try:
+        return _evaluate(query, searcher, postings)
+    except Unsupported:
+        return None
+
+
+def _evaluate(query: wq.Query, searcher: Searcher, postings: Postings) -> Scored:
+    kind = type(query)
+    if kind is wq.Term:
+        return _term(query, searcher, postings)
+    if kind is wq.Every and not query.fieldname:  # a browse: every article scores 1
+        docs = np.flatnonzero(postings.live)
+        return Scored(docs, np.full(len(docs), float(query.boost)))
+    if kind is wq.Or and not query.minmatch and not query.scale:
+        parts = [_evaluate(sub, searcher, postings) for sub in query.subqueries]
+        if len(parts) == 1:  # Whoosh skips a one-child compound and its boost
+            return parts[0]
+        parts = [part for part in parts if len(part)]
+        if not parts:
+            return EMPTY
+        docs, slots = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+        scores = np.bincount(slots, weights=np.concatenate([p.scores for p in parts]))
+        return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+    if kind is wq.And:
+        parts = [_evaluate(sub, searcher, postings) for sub in query.subqueries]
+        if len(parts) == 1:
+            return parts[0]
+        parts.sort(key=len)  # intersect from the rarest part
+        docs, scores = parts[0].docs, parts[0].scores
+        for part in parts[1:]:
+            docs, mine, theirs = np.intersect1d(
+                docs, part.docs, assume_unique=True, return_indices=True
+            )
+            scores = scores[mine] + part.scores[theirs]
+        return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+    raise Unsupported(kind.__name__)
+
+
+def _term(query: wq.Term, searcher: Searcher, postings: Postings) -> Scored:
+    reader = searcher.reader()
+    fieldname = query.fieldname
+    if fieldname not in searcher.schema:
+        return EMPTY
+    field = searcher.schema[fieldname]
+    try:
+        text = field.to_bytes(query.text)
+    except ValueError:
+        return EMPTY
+    if (fieldname, text) not in reader:
+        return EMPTY
+    docs, freqs = postings.term(reader, fieldname, text)
+    weighting = searcher.weighting
+    if not field.scorable:
+        scores = freqs.astype(np.float64)
+    else:
+        b = weighting._field_B.get(fieldname, weighting.B)
+        k1 = weighting.K1
+        idf = searcher.idf(fieldname, text)
+        average = searcher.avg_field_length(fieldname) or 1
+        lengths = postings.lengths(reader, fieldname)[docs]
+        tf = freqs.astype(np.float64)
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
+    return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+
+
+def ranked(
+    scored: Scored,
+    limit: int | None,
+    factor: np.ndarray | None = None,
+    story: np.ndarray | None = None,
+) -> list[tuple[float, int]]:
+    """The best ``limit`` (all for None) as (score, docnum), best first, ties to the lower
+    docnum as Whoosh breaks them. ``factor`` multiplies each document's score (recency);
+    with ``story`` (a story key per document) only the best document of a story is kept.
+    """
+    docs = scored.docs
+    scores = scored.scores if factor is None else scored.scores * factor[docs]
+    total = len(docs)
+    take = total if limit is None else min(limit, total)
+    if take == 0:
+        return []
+    # Sort only what can reach the page: the best few times ``limit`` (all the tied
+    # ones at the edge), more when collapsing leaves too few stories.
+    depth = take if story is None else take * 4
+    while True:
+        if depth >= total:
+            chosen = np.arange(total)
+        else:
+            edge = np.partition(scores, total - depth)[total - depth]
+            chosen = np.flatnonzero(scores >= edge)
+        order = one_per_story(chosen[np.lexsort((docs[chosen], -scores[chosen]))], docs, story)
+        if len(order) >= take or len(chosen) >= total:
+            break
+        depth *= 4
+    order = order[:take]
+    return list(zip(scores[order].tolist(), docs[order].tolist(), strict=True))
+
+
+def sorted_by(
+    scored: Scored,
+    limit: int | None,
+    keys: Sequence[np.ndarray],
+    story: np.ndarray | None = None,
+) -> list[tuple[float, int]]:
+    """The first ``limit`` (all for None) in the order of the per-document ``keys``
+    (most significant first, ascending), then by docnum, as (0.0, docnum): a sort
+    has no scores. With ``story``, only the first document of a story is kept."""
+    docs = scored.docs
+    columns = [docs] + [key[docs] for key in reversed(keys)]
+    order = one_per_story(np.lexsort(columns), docs, story)[:limit]
+    return [(0.0, docnum) for docnum in docs[order].tolist()]
+
+
+def one_per_story(order: np.ndarray, docs: np.ndarray, story: np.ndarray | None) -> np.ndarray:
+    """``order`` (positions into ``docs``) without the later documents of each story."""
+    if story is None:
+        return order
+    _, first = np.unique(story[docs[order]], return_index=True)
+    return order[np.sort(first)]
+
+
+def matched_terms(
+    query: wq.Query, searcher: Searcher, postings: Postings, docnums: list[int]
+) -> tuple[dict[int, list[tuple[str, bytes]]], dict[tuple[str, bytes], list[int]]]:
+    """Which of the query's terms each of ``docnums`` has, and the reverse: what Whoosh's
+    ``terms=True`` records for highlighting and explanations."""
+    reader = searcher.reader()
+    wanted = np.array(sorted(docnums), dtype=np.int64)
+    by_doc: dict[int, list[tuple[str, bytes]]] = {}
+    by_term: dict[tuple[str, bytes], list[int]] = {}
+    for fieldname, text in sorted(set(query.iter_all_terms())):
+        if fieldname not in searcher.schema:
+            continue
+        try:
+            term = (fieldname, searcher.schema[fieldname].to_bytes(text))
+        except ValueError:
+            continue
+        if term not in reader:
+            continue
+        docs, _ = postings.term(reader, *term)
+        having = wanted[np.isin(wanted, docs, assume_unique=True)].tolist()
+        if having:
+            by_term[term] = having
+            for docnum in having:
+                by_doc.setdefault(docnum, []).append(term)
+    return by_doc, by_term

@@ -1,0 +1,206 @@
+"""search.postings: plain queries matched and scored in bulk, held to Whoosh's own walk."""
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from search import postings
+from search.config import RANKING
+from search.indexer import index_paths
+from search.postings import Postings, Scored, evaluate, ranked
+from search.query import parse_query
+from search.schema import INDEX_NAME
+from search.scoring import NewsBM25F
+from search.searcher import ArticleIndex, SearchRequest
+
+# Few words, many articles: common terms span several posting blocks (Whoosh writes 128
+# postings a block), and rare ones are inlined into the term table.
+WORDS = [
+    "harbour",
+    "strike",
+    "grain",
+    "tanker",
+    "minister",
+    "budget",
+    "coal",
+    "flood",
+    "court",
+    "vote",
+]
+RARE = ["zeppelin", "quokka"]
+
+
+def article(rng: random.Random, number: int, edition: int = 0) -> dict[str, str]:
+    body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(5, 60)))
+    if number % 97 == 0:
+        body += " " + RARE[number % 2]
+    headline = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 6)))
+    return {
+        "id": f"a{number}",
+        "headline": f"{headline} {number} {edition}",  # no two articles alike
+        "body": f"{body}. Edition {edition} of article {number}.",
+        "date": f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
+        "source": "Fictional Wire",
+    }
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two segments and deleted documents: 600 articles, then 200 new and 30 rewritten."""
+    rng = random.Random(7)
+    folder = tmp_path_factory.mktemp("postings")
+    first = folder / "first.jsonl"
+    first.write_text("".join(json.dumps(article(rng, n)) + "\n" for n in range(600)))
+    second = folder / "second.jsonl"
+    rows = [article(rng, n) for n in range(600, 800)]
+    rows += [article(rng, n, edition=1) for n in range(0, 300, 10)]
+    second.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    target = folder / "index"
+    index_paths([first], target, entities=False, semantic=False)
+    index_paths([second], target, entities=False, semantic=False)
+    return target
+
+
+@pytest.fixture()
+def searcher(index_dir):
+    ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
+    with ix.searcher(weighting=NewsBM25F(B=RANKING.b, K1=RANKING.k1)) as opened:
+        yield opened
+
+
+QUERIES = [
+    "harbour",
+    "strike grain",
+    "tanker minister budget",
+    "coal flood court vote harbour",
+    "zeppelin",
+    "quokka harbour",
+    "edition",
+    "nothingatall",
+    "harbour nothingatall",
+    "517",  # in one article: its postings are inlined in the term table
+]
+
+
+def test_the_index_has_what_the_comparison_needs(searcher):
+    reader = searcher.reader()
+    assert len(list(reader.leaf_readers())) >= 2
+    assert reader.has_deletions()
+    assert searcher.doc_frequency("body", "harbour") > 300  # several posting blocks
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_matches_and_scores_equal_whooshs_exhaustive_walk(searcher, text):
+    parsed = parse_query(text, RANKING, None, languages=("en",))
+    found = evaluate(parsed.query, searcher, Postings(searcher.reader()))
+    assert found is not None
+    expected = set(searcher.docs_for_query(parsed.query))
+    assert set(found.docs.tolist()) == expected
+    # optimize=False: Whoosh scores every match in full, without its block-quality skips
+    hits = searcher.search(parsed.query, limit=None, optimize=False)
+    whoosh_scores = {hit.docnum: hit.score for hit in hits}
+    assert whoosh_scores.keys() == expected
+    ours = dict(zip(found.docs.tolist(), found.scores.tolist(), strict=True))
+    for docnum, score in whoosh_scores.items():
+        assert ours[docnum] == pytest.approx(score, rel=1e-9)
+
+
+def test_relaxed_any_word_queries_are_evaluated_too(searcher):
+    parsed = parse_query("harbour zeppelin", RANKING, None, languages=("en",))
+    assert parsed.relaxed is not None
+    found = evaluate(parsed.relaxed, searcher, Postings(searcher.reader()))
+    assert found is not None
+    assert set(found.docs.tolist()) == set(searcher.docs_for_query(parsed.relaxed))
+
+
+@pytest.mark.parametrize(
+    "text", ['"harbour strike"', "harbour -strike", "harb*", "harbour OR NOT coal"]
+)
+def test_other_queries_are_left_to_whoosh(searcher, text):
+    parsed = parse_query(text, RANKING, None, languages=("en",))
+    assert evaluate(parsed.query, searcher, Postings(searcher.reader())) is None
+
+
+def test_deleted_documents_never_match(searcher):
+    reader = searcher.reader()
+    found = evaluate(
+        parse_query("edition", RANKING, None, languages=("en",)).query,
+        searcher,
+        Postings(reader),
+    )
+    assert found is not None
+    assert not any(reader.is_deleted(docnum) for docnum in found.docs.tolist())
+    assert len(found) == reader.doc_count()  # every live article says "Edition"
+
+
+def test_a_small_cache_evicts_and_still_answers_the_same(searcher, monkeypatch):
+    query = parse_query("coal flood court vote", RANKING, None, languages=("en",)).query
+    full = evaluate(query, searcher, Postings(searcher.reader()))
+    monkeypatch.setattr(postings, "CACHE_POSTINGS", 50)
+    small = Postings(searcher.reader())
+    again = evaluate(query, searcher, small)
+    assert full is not None and again is not None
+    assert np.array_equal(full.docs, again.docs)
+    assert np.allclose(full.scores, again.scores)
+    assert len(small._terms) == 1  # only the last term read is kept
+
+
+def test_ranked_breaks_ties_by_docnum_and_keeps_the_best_of_each_story():
+    scored = Scored(np.array([1, 2, 3, 4, 5, 6]), np.array([1.0, 3.0, 3.0, 2.0, 5.0, 0.5]))
+    assert ranked(scored, 3) == [(5.0, 5), (3.0, 2), (3.0, 3)]
+    assert [docnum for _, docnum in ranked(scored, None)] == [5, 2, 3, 4, 1, 6]
+    # Documents 2, 3 and 5 are one story: its best, 5, stands for it.
+    story = np.array([-1, -2, 9, 9, -5, 9, -7])
+    assert ranked(scored, 3, story=story) == [(5.0, 5), (2.0, 4), (1.0, 1)]
+    factor = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.1, 10.0])
+    assert ranked(scored, 2, factor=factor) == [(5.0, 6), (3.0, 2)]
+
+
+def test_ranked_collapses_past_its_first_sorting_depth():
+    # 40 copies of one story outscore everything else: the page still gets 3 stories.
+    docs = np.arange(50)
+    scores = np.concatenate([np.full(40, 10.0), np.arange(10, dtype=float)])
+    story = np.concatenate([np.zeros(40, dtype=np.int64), -1 - np.arange(40, 50)])
+    top = ranked(Scored(docs, scores), 3, story=story)
+    assert [docnum for _, docnum in top] == [0, 49, 48]
+
+
+def test_the_search_pages_through_bulk_ranked_stories_without_overlap(index_dir):
+    articles = ArticleIndex(index_dir)
+    seen: list[str] = []
+    total = None
+    for page in range(1, 4):
+        response = articles.search(SearchRequest(q="harbour strike", page=page, per_page=20))
+        total = response["stories"]
+        seen += [hit["id"] for hit in response["results"]]
+    assert len(seen) == len(set(seen)) == min(60, total)
+    first = articles.search(SearchRequest(q="harbour strike", explain=True))
+    for hit in first["results"]:
+        assert "<mark>" in hit["snippet"]
+        assert {term["field"] for term in hit["explain"]["terms"]} <= {"headline", "body"}
+
+
+@pytest.mark.parametrize(
+    "request_fields",
+    [
+        {"q": "harbour strike", "sort": "newest"},
+        {"q": "harbour strike", "sort": "oldest", "page": 3},
+        {"q": "", "sort": "newest", "per_page": 50},
+        {"q": ""},
+        {"q": "", "recency": 0.5},
+        {"q": "coal", "recency": 0.7, "collapse": False},
+    ],
+)
+def test_sorts_and_browsing_in_bulk_give_whooshs_order(index_dir, monkeypatch, request_fields):
+    request = SearchRequest(**request_fields)
+    articles = ArticleIndex(index_dir)
+    bulk = articles.search(request)
+    monkeypatch.setattr(postings, "evaluate", lambda *args: None)
+    walked = ArticleIndex(index_dir).search(request)
+    assert [hit["id"] for hit in bulk["results"]] == [hit["id"] for hit in walked["results"]]
+    assert bulk["total"] == walked["total"] and bulk["facets"] == walked["facets"]
+    assert len(bulk["results"]) == min(request.per_page, bulk["total"])
