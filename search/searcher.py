@@ -444,6 +444,7 @@ class ArticleIndex:
         allowed = self.allowed_docs(request, facets, parsed)
         scored = self.scored(searcher, parsed.query, allowed)
         if scored is not None:
+            check_deadline(deadline)  # array work cannot stop midway; it stops after
             docs = set(scored.docs.tolist())
         else:
             docs = matching_docs(searcher, parsed.query, allowed, deadline)
@@ -526,6 +527,7 @@ class ArticleIndex:
         if meaning is not None and wanted is not None:
             wanted = max(wanted, RERANK_DEPTH)  # every page re-orders the same head
         if match.scored is not None:
+            check_deadline(deadline)
             results = self.ranked_in_bulk(request, ranking, match, facets, wanted)
         else:
             results = self.ranked_by_whoosh(request, ranking, match, facets, deadline, wanted)
@@ -751,6 +753,12 @@ class DeadlineCollector(WrappingCollector):
             if count % DEADLINE_CHECK_DOCS == 0 and time.perf_counter() > self.deadline:
                 raise timeout_error()
             yield sub_docnum
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raises SearchTimeout when ``deadline`` (a ``time.perf_counter()`` value) has passed."""
+    if deadline is not None and time.perf_counter() > deadline:
+        raise timeout_error()
 
 
 def timeout_error() -> SearchTimeout:
