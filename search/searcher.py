@@ -199,9 +199,20 @@ class ArticleIndex:
         found = postings.evaluate(query, searcher, tables)
         return None if found is None else found.within(tables.mask(allowed))
 
-    def count_matches(self, searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> int:
-        found = self.scored(searcher, query, allowed)
-        return len(found) if found is not None else len(matching_docs(searcher, query, allowed))
+    def matches(
+        self,
+        searcher: Searcher,
+        query: wq.Query,
+        allowed: set[int] | None,
+        deadline: float | None = None,
+    ) -> tuple[set[int], Scored | None]:
+        """The documents ``query`` matches within ``allowed``, and their scores when the
+        query was evaluated in bulk (search.postings) rather than walked by Whoosh."""
+        scored = self.scored(searcher, query, allowed)
+        if scored is None:
+            return matching_docs(searcher, query, allowed, deadline), None
+        check_deadline(deadline)  # array work cannot stop midway; it stops after
+        return set(scored.docs.tolist()), scored
 
     def semantic_ready(self) -> bool:
         """Whether plain queries can be ranked by meaning: the model loads (once, when the
@@ -285,7 +296,7 @@ class ArticleIndex:
             request.q,
             # Relaxed to any word, no article had them all: the correction competes with none.
             0 if match.relaxed else by_words,
-            lambda query: self.count_matches(searcher, query, match.allowed),
+            lambda query: len(self.matches(searcher, query, match.allowed)[0]),
             self.ranking,
             newest_date(facets.day_values),
         )
@@ -442,19 +453,10 @@ class ArticleIndex:
         parsed = parse_query(request.q, self.ranking, newest, languages=languages)
         check_expansions(parsed.query, searcher.reader())
         allowed = self.allowed_docs(request, facets, parsed)
-        scored = self.scored(searcher, parsed.query, allowed)
-        if scored is not None:
-            check_deadline(deadline)  # array work cannot stop midway; it stops after
-            docs = set(scored.docs.tolist())
-        else:
-            docs = matching_docs(searcher, parsed.query, allowed, deadline)
+        docs, scored = self.matches(searcher, parsed.query, allowed, deadline)
         meaning = self.semantic_match(request, parsed, searcher, allowed, docs)
         if not docs and parsed.relaxed is not None:
-            relaxed = self.scored(searcher, parsed.relaxed, allowed)
-            if relaxed is not None:
-                relaxed_docs = set(relaxed.docs.tolist())
-            else:
-                relaxed_docs = matching_docs(searcher, parsed.relaxed, allowed, deadline)
+            relaxed_docs, relaxed = self.matches(searcher, parsed.relaxed, allowed, deadline)
             if relaxed_docs:
                 return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning, relaxed)
         if meaning is not None:
