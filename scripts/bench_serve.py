@@ -25,12 +25,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -97,15 +98,22 @@ def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: Mod
     return out
 
 
-def start_server(index_dir: Path, port: int, threads: int) -> subprocess.Popen[bytes]:
+def start_server(
+    index_dir: Path, port: int, threads: int, stderr: IO[bytes]
+) -> subprocess.Popen[bytes]:
+    """``newsearch serve`` writing its log to the file ``stderr``. Not to a pipe: nothing
+    reads a pipe during the run, and once its 64 KB filled with waitress's "Task queue
+    depth" warnings, the server blocked in the middle of logging and every client timed out.
+    """
     newsearch = Path(sys.executable).parent / "newsearch"
     command = [str(newsearch), "serve", "--index", str(index_dir), "--port", str(port),
                "--threads", str(threads)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.perf_counter() + START_TIMEOUT_S
     while time.perf_counter() < deadline:
         if server.poll() is not None:
-            error = server.stderr.read().decode() if server.stderr else ""
+            stderr.seek(0)
+            error = stderr.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"newsearch serve exited with {server.returncode}: {error}")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -198,16 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     alone_2 = bench_function(index_dir, queries, 2, bench)
     port = free_port()
     log(f"starting newsearch serve on 127.0.0.1:{port} ...")
-    server = start_server(index_dir, port, args.threads)
-    try:
-        idle_rss = peak_rss_mb(server.pid)
-        log(f"{args.clients} clients for {args.seconds:g}s ...")
-        http_result = bench_http(port, queries, args.clients, args.seconds, bench)
-        http_result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
-        http_result["server_rss_after_start_mb"] = idle_rss
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with tempfile.TemporaryFile() as server_log:
+        server = start_server(index_dir, port, args.threads, server_log)
+        try:
+            idle_rss = peak_rss_mb(server.pid)
+            log(f"{args.clients} clients for {args.seconds:g}s ...")
+            http_result = bench_http(port, queries, args.clients, args.seconds, bench)
+            http_result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+            http_result["server_rss_after_start_mb"] = idle_rss
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     best_alone = max(alone_1.get("per_s", 0.0), alone_2.get("per_s", 0.0))
     ratio = http_result.get("per_s", 0.0) / best_alone if best_alone else None
     report = {
