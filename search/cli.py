@@ -110,15 +110,16 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int) -> None:
     from web import create_app
 
     target = resolve_index_dir(index_dir)
+    app = create_app({"INDEX_DIR": str(target)})
     try:
-        articles = ArticleIndex(target)
+        articles: ArticleIndex = app.extensions["article_index"]
         count = articles.count()
-        # The first sentence query loads the sentence model and the stop-word lists (several
-        # seconds): pay that here, not in the first reader's search.
+        # The first sentence query loads the sentence model and the stop-word lists and
+        # builds the app's per-generation tables (several seconds): pay that here, not in
+        # the first reader's search.
         articles.search(SearchRequest(q="what happened to the harbour workers and their union"))
     except NewsearchError as error:
         fail(error)
-    app = create_app({"INDEX_DIR": str(target)})
     click.echo(f"Serving {count} articles from {target} at http://{host}:{port}  (Ctrl-C stops)")
     waitress_serve(app, host=host, port=port, threads=threads, ident="newsearch")
 
