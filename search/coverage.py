@@ -1,15 +1,16 @@
 """Coverage over time: how many matching articles fall in each day, week, month or year.
 
-Counted from the per-generation docnum -> day table (search.facets), so a series over a
-whole result set costs one dict lookup per match and no stored-field reads.
+Counted from the per-generation docnum -> day array (search.facets), so a series over a
+whole result set is one array operation and no stored-field reads.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
+
+import numpy as np
 
 BUCKETS = ("day", "week", "month", "year")
 # The widest span (in days) each bucket is used for: enough bars to show a shape, few
@@ -56,18 +57,15 @@ def bucket_label(start: date, bucket: str) -> str:
     return start.isoformat()
 
 
-def coverage(docnums: Iterable[int], day_of: Mapping[int, int]) -> dict[str, Any]:
+def coverage(days: np.ndarray) -> dict[str, Any]:
     """``{"bucket", "from", "to", "dated", "undated", "series": [{"start", "end", "label",
-    "count"}]}``: every bucket from the first match's to the last one's, empty ones
-    included, so that gaps in coverage show as gaps."""
-    by_day: Counter[int] = Counter()
-    undated = 0
-    for docnum in docnums:
-        ordinal = day_of.get(docnum)
-        if ordinal is None:
-            undated += 1
-        else:
-            by_day[ordinal] += 1
+    "count"}]}`` of the matches whose day ordinals are ``days`` (-1: undated): every
+    bucket from the first match's to the last one's, empty ones included, so that gaps
+    in coverage show as gaps."""
+    dated = days[days >= 0]
+    undated = len(days) - len(dated)
+    ordinals, per_day = np.unique(dated, return_counts=True)
+    by_day = dict(zip(ordinals.tolist(), per_day.tolist(), strict=True))
     if not by_day:
         return {
             "bucket": None,

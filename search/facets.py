@@ -13,12 +13,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 from whoosh.reading import IndexReader
 
 from search.analysis import query_languages
-from search.postings import doc_mask
+from search.coverage import coverage
+from search.postings import doc_array, doc_mask
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
 
@@ -102,6 +104,24 @@ def column_values(reader: IndexReader, fieldname: str) -> np.ndarray:
     return values
 
 
+class StoryCounts:
+    """How many of a set of documents each story has."""
+
+    def __init__(self, story_keys: np.ndarray, keys: np.ndarray) -> None:
+        self._story_keys = story_keys
+        self._keys, self._counts = np.unique(keys, return_counts=True)
+
+    def __len__(self) -> int:
+        """The number of stories."""
+        return len(self._keys)
+
+    def copies(self, docnum: int) -> int:
+        """How many of the documents are in ``docnum``'s story (0 when it is in none)."""
+        at = int(np.searchsorted(self._keys, self._story_keys[docnum]))
+        found = at < len(self._keys) and self._keys[at] == self._story_keys[docnum]
+        return int(self._counts[at]) if found else 0
+
+
 class FacetCache:
     """Every facet table and the day table of one index generation."""
 
@@ -111,14 +131,13 @@ class FacetCache:
         days = load_table(reader, "day")
         self.day_values = sorted(days.docs_by_value)
         self.days = days
-        # docnum -> day ordinal: coverage series count a match's dates from this table
-        # instead of reading each hit's stored fields.
-        self.day_of: dict[int, int] = {}
+        # docnum -> day ordinal (-1: undated): coverage series count a match's dates from
+        # this array instead of reading each hit's stored fields.
+        self.day_ordinals = np.full(reader.doc_count_all(), -1, dtype=np.int64)
         for day, docs in days.docs_by_value.items():
             if len(day) == 8 and day.isdigit():
                 ordinal = date(int(day[:4]), int(day[4:6]), int(day[6:8])).toordinal()
-                for docnum in docs:
-                    self.day_of[docnum] = ordinal
+                self.day_ordinals[docs] = ordinal
         # docnum -> story cluster, for collapsing results and counting stories per query
         self.clusters = doc_values(reader, "cluster")
         self.cluster_sizes = dict(Counter(self.clusters.values()))
@@ -163,9 +182,13 @@ class FacetCache:
         """The story cluster of a document; an article without a cluster is its own."""
         return self.clusters.get(docnum) or f"#{docnum}"
 
-    def story_counts(self, docnums: Iterable[int]) -> Counter[str]:
+    def story_counts(self, docnums: Iterable[int]) -> StoryCounts:
         """Matching documents per story cluster."""
-        return Counter(map(self.story_of, docnums))
+        return StoryCounts(self.story_keys, self.story_keys[doc_array(docnums)])
+
+    def coverage(self, docnums: Iterable[int]) -> dict[str, Any]:
+        """The matches' coverage over time (search.coverage)."""
+        return coverage(self.day_ordinals[doc_array(docnums)])
 
     def recency_decay(self, half_life_days: float) -> array[float]:
         """Per document, ``0.5 ** (age / half_life)`` where age is in days before the

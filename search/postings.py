@@ -114,10 +114,17 @@ class Postings:
         return None if docs is None else doc_mask(docs, self.doc_count)
 
 
+def doc_array(docnums: Iterable[int]) -> np.ndarray:
+    """Document numbers (a set, a list, an array) as an array."""
+    if isinstance(docnums, np.ndarray):
+        return docnums
+    return np.fromiter(docnums, dtype=np.int64)
+
+
 def doc_mask(docnums: Iterable[int], doc_count: int) -> np.ndarray:
     """A boolean mask over ``doc_count`` documents with ``docnums`` set."""
     mask = np.zeros(doc_count, dtype=bool)
-    mask[np.fromiter(docnums, dtype=np.int64)] = True
+    mask[doc_array(docnums)] = True
     return mask
 
 

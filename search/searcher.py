@@ -27,7 +27,6 @@ from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 from search import cursor, markup, postings, semantic, snippets, whoosh_fixes  # noqa: F401
 from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
-from search.coverage import coverage
 from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound, SearchTimeout
 from search.facets import FacetCache
 from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
@@ -255,8 +254,7 @@ class ArticleIndex:
         hits = []
         for hit in page:
             data = hit_json(hit, request.sort, facets.cluster_sizes)
-            key = facets.story_of(hit.docnum)
-            data["versions"] = stories[key] - 1
+            data["versions"] = stories.copies(hit.docnum) - 1
             if request.explain:
                 data["explain"] = explain_hit(hit, match.query, recency)
                 if match.semantic is not None and hit.docnum in match.semantic.cosines:
@@ -309,7 +307,7 @@ class ArticleIndex:
             if end < pageable and end <= cursor.MAX_OFFSET
             else None
         )
-        response["coverage"] = coverage(match.docs, facets.day_of)
+        response["coverage"] = facets.coverage(match.docs)
         response["stamp"] = self.stamp(searcher, match.query)
         response["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return response
@@ -333,7 +331,7 @@ class ArticleIndex:
             "stories": len(facets.story_counts(match.docs)),
             "filters": request.filters(),
             "facets": facets.count(match.docs, LIMITS.facet_size),
-            "coverage": coverage(match.docs, facets.day_of),
+            "coverage": facets.coverage(match.docs),
             "stamp": self.stamp(searcher, match.query),
         }
 
@@ -391,14 +389,14 @@ class ArticleIndex:
             for other in ENTITY_PAGE_KINDS
         }
         # Newest first by day, from the day table; undated last; docnum breaks ties.
-        day_of = facets.day_of
-        latest = sorted(docs, key=lambda docnum: (-day_of.get(docnum, -1), -docnum))[:limit]
+        days = facets.day_ordinals
+        latest = sorted(docs, key=lambda docnum: (-int(days[docnum]), -docnum))[:limit]
         return {
             "kind": kind,
             "name": canonical,
             "articles": len(docs),
             "stories": len(facets.story_counts(docs)),
-            "coverage": coverage(docs, day_of),
+            "coverage": facets.coverage(docs),
             "co_mentioned": co_mentioned,
             "latest": [brief_json(searcher.stored_fields(docnum), None) for docnum in latest],
             "stamp": self.stamp(searcher, None),

@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
@@ -35,8 +36,8 @@ def test_bucket_follows_the_span(first: str, last: str, bucket: str) -> None:
 
 
 def test_coverage_counts_every_bucket_and_the_undated() -> None:
-    day_of = {1: ordinal("2024-01-15"), 2: ordinal("2024-01-20"), 3: ordinal("2024-04-02")}
-    series = coverage([1, 2, 3, 4, 5], day_of)
+    days = [ordinal("2024-01-15"), ordinal("2024-01-20"), ordinal("2024-04-02"), -1, -1]
+    series = coverage(np.array(days))
     assert series["bucket"] == "week" and series["undated"] == 2 and series["dated"] == 3
     assert series["from"] == "2024-01-15" and series["to"] == "2024-04-02"
     assert sum(item["count"] for item in series["series"]) == 3
@@ -48,7 +49,7 @@ def test_coverage_counts_every_bucket_and_the_undated() -> None:
 
 
 def test_coverage_of_nothing_dated() -> None:
-    assert coverage([7], {}) == {
+    assert coverage(np.array([-1])) == {
         "bucket": None,
         "from": None,
         "to": None,
