@@ -3,19 +3,21 @@
 Whoosh walks a query's matchers one document at a time in Python: a three-word query
 over six fields costs dozens of Python calls per matching document, and a search walks
 the same matches twice (to count them for facets, then to rank them). A query made only
-of ``And``, ``Or`` and ``Term`` (what readers type, once parsed) is evaluated here
-instead: each term's postings are read once per index generation into arrays of
-document numbers and term frequencies, and matching and scoring are array operations.
+of ``And``, ``Or``, ``Term``, ``Phrase`` and ``Require`` (what readers type, once parsed)
+is evaluated here instead: each term's postings are read once per index generation into
+arrays of document numbers and term frequencies, and matching and scoring are array
+operations. A phrase is its words' intersection, with positions read only for those
+documents and checked by Whoosh's own span rule.
 
 The scores are Whoosh's own BM25F (the same formula, idf, lengths and boosts, in double
 precision); tests/test_postings.py holds the two paths to each other. Any other query
-(phrases, wildcards, NOT, ranges, a coordination bonus) returns None and is left to
-Whoosh.
+(wildcards, NOT, ranges, a coordination bonus) returns None and is left to Whoosh.
 """
 
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.query.spans import Span, bisect_spans
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -45,6 +48,9 @@ class Scored:
 
     def __len__(self) -> int:
         return len(self.docs)
+
+    def boosted(self, boost: float) -> Scored:
+        return self if boost == 1.0 else Scored(self.docs, self.scores * boost)
 
     def within(self, allowed: np.ndarray | None) -> Scored:
         """Only the documents whose entry in the boolean mask ``allowed`` is set."""
@@ -208,20 +214,106 @@ def _evaluate(query: wq.Query, searcher: Searcher, postings: Postings) -> Scored
             return EMPTY
         docs, slots = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
         scores = np.bincount(slots, weights=np.concatenate([p.scores for p in parts]))
-        return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+        return Scored(docs, scores).boosted(query.boost)
     if kind is wq.And:
         parts = [_evaluate(sub, searcher, postings) for sub in query.subqueries]
         if len(parts) == 1:
             return parts[0]
-        parts.sort(key=len)  # intersect from the rarest part
-        docs, scores = parts[0].docs, parts[0].scores
-        for part in parts[1:]:
-            docs, mine, theirs = np.intersect1d(
-                docs, part.docs, assume_unique=True, return_indices=True
-            )
-            scores = scores[mine] + part.scores[theirs]
-        return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+        found = intersection(parts)
+        return found.boosted(query.boost)
+    if kind is wq.Phrase:
+        return _phrase(query, searcher, postings)
+    if kind is wq.Require and query.boost == 1.0:
+        # Documents of the first part that the second also matches, scored by the first
+        # (search.whoosh_fixes: how search.analysis keeps a phrase to its languages).
+        scored = _evaluate(query.a, searcher, postings)
+        required = _evaluate(query.b, searcher, postings)
+        keep = np.isin(scored.docs, required.docs, assume_unique=True)
+        return Scored(scored.docs[keep], scored.scores[keep])
     raise Unsupported(kind.__name__)
+
+
+def intersection(parts: list[Scored]) -> Scored:
+    """Documents in every part, each scored with the sum of its parts' scores."""
+    parts = sorted(parts, key=len)  # intersect from the rarest part
+    docs, scores = parts[0].docs, parts[0].scores
+    for part in parts[1:]:
+        docs, mine, theirs = np.intersect1d(
+            docs, part.docs, assume_unique=True, return_indices=True
+        )
+        scores = scores[mine] + part.scores[theirs]
+    return Scored(docs, scores)
+
+
+def _phrase(query: wq.Phrase, searcher: Searcher, postings: Postings) -> Scored:
+    """Whoosh's Phrase: the documents with its words in order, at most ``slop`` apart,
+    scored as the sum of its words' scores in the field (SpanNear2 over an intersection)."""
+    fieldname = query.fieldname
+    if fieldname not in searcher.schema:
+        return EMPTY
+    field = searcher.schema[fieldname]
+    if not field.format or not field.format.supports("positions"):
+        raise Unsupported("a phrase in a field without positions")  # Whoosh says why
+    reader = searcher.reader()
+    try:
+        texts = [field.to_bytes(word) for word in query.words]
+    except ValueError:
+        return EMPTY
+    if not texts or any((fieldname, text) not in reader for text in texts):
+        return EMPTY
+    words = [_term(wq.Term(fieldname, text), searcher, postings) for text in texts]
+    found = intersection(words)
+    if len(texts) > 1 and len(found):
+        positions = [read_positions(reader, fieldname, text, found.docs) for text in texts]
+        keep = np.fromiter(
+            (has_spans(spans, query.slop) for spans in zip(*positions, strict=True)),
+            dtype=bool,
+            count=len(found),
+        )
+        found = Scored(found.docs[keep], found.scores[keep])
+    return found.boosted(query.boost)
+
+
+def read_positions(reader: Any, fieldname: str, text: bytes, docs: np.ndarray) -> list[list[int]]:
+    """The term's positions in each of ``docs`` (ascending, every one containing it)."""
+    leaves = list(reader.leaf_readers())
+    offsets = [offset for _, offset in leaves]
+    matchers: dict[int, Any] = {}
+    found = []
+    for docnum in docs.tolist():
+        which = bisect_right(offsets, docnum) - 1
+        leaf, offset = leaves[which]
+        matcher = matchers.get(which)
+        if matcher is None:
+            matcher = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format)
+            matchers[which] = matcher
+        matcher.skip_to(docnum - offset)
+        found.append(matcher.value_as("positions"))
+    return found
+
+
+def has_spans(positions: tuple[list[int], ...], slop: int, mindist: int = 1) -> bool:
+    """Whether the words' positions make an ordered run with gaps from ``mindist`` to
+    ``slop``: SpanNear2Matcher._get_spans (ordered), as Whoosh's Phrase runs it."""
+    aspans = [Span(position) for position in positions[0]]
+    for following in positions[1:]:
+        bspans = [Span(position) for position in following]
+        spans = set()
+        for aspan in aspans:
+            j = bisect_spans(bspans, aspan.start)
+            while j < len(bspans):
+                bspan = bspans[j]
+                j += 1
+                if bspan.end < aspan.start - slop or aspan.start > bspan.start:
+                    continue
+                if bspan.start > aspan.end + slop:
+                    break
+                if mindist <= aspan.distance_to(bspan) <= slop:
+                    spans.add(aspan.to(bspan))
+        if not spans:
+            return False
+        aspans = sorted(spans)
+    return True
 
 
 def _term(query: wq.Term, searcher: Searcher, postings: Postings) -> Scored:
@@ -248,7 +340,7 @@ def _term(query: wq.Term, searcher: Searcher, postings: Postings) -> Scored:
         lengths = postings.lengths(reader, fieldname)[docs]
         tf = freqs.astype(np.float64)
         scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
-    return Scored(docs, scores * query.boost if query.boost != 1.0 else scores)
+    return Scored(docs, scores).boosted(query.boost)
 
 
 def ranked(

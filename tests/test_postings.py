@@ -83,6 +83,12 @@ QUERIES = [
     "nothingatall",
     "harbour nothingatall",
     "517",  # in one article: its postings are inlined in the term table
+    '"harbour strike"',
+    '"coal flood court"',
+    '"strike harbour"~3',
+    '"harbour strike" grain',
+    '"edition 1 of article"',  # stop words: positions with gaps
+    '"zeppelin nothingatall"',
 ]
 
 
@@ -117,9 +123,7 @@ def test_relaxed_any_word_queries_are_evaluated_too(searcher):
     assert set(found.docs.tolist()) == set(searcher.docs_for_query(parsed.relaxed))
 
 
-@pytest.mark.parametrize(
-    "text", ['"harbour strike"', "harbour -strike", "harb*", "harbour OR NOT coal"]
-)
+@pytest.mark.parametrize("text", ["harbour -strike", "harb*", "harbour OR NOT coal"])
 def test_other_queries_are_left_to_whoosh(searcher, text):
     parsed = parse_query(text, RANKING, None, languages=("en",))
     assert evaluate(parsed.query, searcher, Postings(searcher.reader())) is None
@@ -204,3 +208,17 @@ def test_sorts_and_browsing_in_bulk_give_whooshs_order(index_dir, monkeypatch, r
     assert [hit["id"] for hit in bulk["results"]] == [hit["id"] for hit in walked["results"]]
     assert bulk["total"] == walked["total"] and bulk["facets"] == walked["facets"]
     assert len(bulk["results"]) == min(request.per_page, bulk["total"])
+
+
+def test_a_phrase_kept_to_its_languages_is_evaluated_like_whoosh(searcher):
+    # "the" is an English stop word, not a German one: the two readings differ in
+    # length, so each is required to be in its languages (wq.Require).
+    parsed = parse_query('"the harbour strike"', RANKING, None, languages=("de", "en"))
+    assert "Require" in repr(parsed.query)
+    found = evaluate(parsed.query, searcher, Postings(searcher.reader()))
+    assert found is not None and len(found) > 0
+    hits = searcher.search(parsed.query, limit=None, optimize=False)
+    expected = {hit.docnum: hit.score for hit in hits}
+    assert set(found.docs.tolist()) == expected.keys()
+    for docnum, score in zip(found.docs.tolist(), found.scores.tolist(), strict=True):
+        assert score == pytest.approx(expected[docnum], rel=1e-9)
