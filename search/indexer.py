@@ -402,9 +402,10 @@ def stored_clusters(ix: whoosh_index.Index) -> StoryClusters:
     """The story clusters of the articles already indexed, from their stored signatures.
 
     Rebuilt on every run rather than kept in a file beside the index, so that they can
-    never disagree with it. That costs about 1.5 s of CPU per 10,000 articles: 1 s to
-    fill the LSH, 0.5 s to read the stored fields. Articles indexed before clusters
-    existed have no signature: they stay alone until the index is rebuilt.
+    never disagree with it. That costs about 1 s of CPU per 10,000 articles, most of
+    it reading the stored fields (scripts/eval_duplicates.py prints the figure).
+    Articles indexed before clusters existed have no signature: they stay alone until
+    the index is rebuilt.
     """
     clusters = StoryClusters()
     with ix.searcher() as searcher:

@@ -2,13 +2,20 @@
 
 import json
 
+import numpy as np
 import pytest
+from datasketch import LeanMinHash, MinHashLSH
 from whoosh import index as whoosh_index
 
 from search.dedup import (
+    LSH_BANDS,
+    LSH_ROWS,
     MIN_CONTAINMENT,
+    NUM_PERM,
+    BandIndex,
     Signature,
     StoryClusters,
+    band_keys,
     containment,
     story_shingles,
     story_signature,
@@ -130,6 +137,46 @@ def test_a_restored_cluster_is_kept_and_unsigned_articles_are_alone():
     assert clusters.add("b", story_signature(HARBOUR), cluster="a") == "a"
     assert clusters.add("short", None) == "short"
     assert "short" not in clusters
+
+
+def planted_signatures(count: int, seed: int = 7) -> np.ndarray:
+    """Random hash values where many rows copy one or more bands of an earlier row."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 2**32, size=(count, NUM_PERM), dtype=np.uint32)
+    for row in range(1, count):
+        for _ in range(int(rng.integers(0, 3))):
+            band = int(rng.integers(0, LSH_BANDS)) * LSH_ROWS
+            source = int(rng.integers(0, row))
+            values[row, band : band + LSH_ROWS] = values[source, band : band + LSH_ROWS]
+    return values
+
+
+def test_band_index_finds_what_datasketch_finds_across_flushes_and_merges(monkeypatch):
+    monkeypatch.setattr(BandIndex, "BUFFER", 7)  # many runs and merges in 300 rows
+    values = planted_signatures(300)
+    bands, reference = BandIndex(), MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
+    for row, hashvalues in enumerate(values):
+        lean = LeanMinHash(seed=1, hashvalues=hashvalues, scheme="affine32")
+        expected = sorted(int(key) for key in reference.query(lean)) if row else []
+        assert bands.candidates(band_keys(hashvalues)).tolist() == expected
+        bands.insert(row, band_keys(hashvalues))
+        reference.insert(row, lean)
+    assert len(bands._runs) > 1 and bands._pending  # the query really crossed runs and buffer
+
+
+def test_clusters_match_as_the_candidate_by_candidate_containment_does(monkeypatch):
+    monkeypatch.setattr(BandIndex, "BUFFER", 5)
+    bodies = [HARBOUR, COCOA, republished(HARBOUR), republished(COCOA)] * 3
+    clusters = StoryClusters()
+    signatures = [story_signature(body) for body in bodies]
+    for number, signature in enumerate(signatures):
+        assert signature is not None
+        clusters.add(f"a{number}", signature)
+    assert [clusters.cluster_of(f"a{n}") for n in range(len(bodies))] == ["a0", "a1"] * 6
+    for signature in signatures:
+        assert signature is not None
+        best = max(containment(signature, other) for other in signatures if other is not None)
+        assert best >= MIN_CONTAINMENT and clusters.match(signature) in {"a0", "a1"}
 
 
 # ------------------------------------------------------------------------------ indexer
