@@ -36,6 +36,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
 from whoosh.writing import SegmentWriter
 
+from search.postingpool import ChunkedPostingPool
 from search.schema import INDEX_NAME
 
 log = logging.getLogger(__name__)
@@ -218,8 +219,14 @@ class DurableWriter(SegmentWriter):
 
     The order: segment files flushed, TOC written and renamed, TOC and folder flushed,
     then only the generations beyond the newest two pruned (Whoosh would delete the
-    previous one here).
+    previous one here). Its posting pool spills in chunks (search.postingpool).
     """
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self.pool = ChunkedPostingPool(
+            self._tempstorage, self.newsegment, limitmb=self.pool.limit // (1024 * 1024)
+        )
 
     def _commit_toc(self, segments: list[Any]) -> None:
         folder = Path(self.storage.folder)

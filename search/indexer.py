@@ -39,7 +39,7 @@ from whoosh.writing import CLEAR, IndexWriter
 
 from search import semantic
 from search.analysis import in_language
-from search.dedup import Signature, StoryClusters, article_id, raw_fingerprint, story_signature
+from search.dedup import Signature, StoryClusters, article_id, raw_fingerprint
 from search.errors import IndexLocked, IndexUnwritable
 from search.furniture import FURNITURE_FILE, LearnedFurniture, learn_furniture
 from search.generations import DurableWriter, prune, recover
@@ -315,7 +315,7 @@ class IndexRun:
                 self.add(item, writer)
 
     def add(self, item: Article, writer: IndexWriter) -> None:
-        signature = story_signature(item.body) if self.cluster_stories else None
+        signature = Signature.from_bytes(item.signature) if self.cluster_stories else None
         cluster = self.clusters.add(item.id, signature)
         replace = item.id in self.known
         write_article(writer, item, replace=replace, cluster=cluster, signature=signature)

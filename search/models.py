@@ -113,10 +113,12 @@ class Article:
     warnings: list[str] = field(default_factory=list)
     # The semantic vector (search.semantic): float16 bytes, b"" when the model cannot read it.
     vector: bytes = b""
+    # The story signature (search.dedup.Signature.to_bytes), b"" for a body too short.
+    signature: bytes = b""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        del data["vector"]
+        del data["vector"], data["signature"]
         data["date"] = iso_date(self.date, self.date_has_time)
         return data
 

@@ -14,7 +14,7 @@ import re
 from search.clean import clean_body, clean_headline
 from search.config import ENTITY_LANGUAGES
 from search.dates import ParsedDate, find_date_in_text, parse_date, plausible
-from search.dedup import article_id, content_hash, raw_fingerprint
+from search.dedup import article_id, content_hash, raw_fingerprint, story_signature
 from search.entities import empty_entities, extract_entities
 from search.furniture import LearnedFurniture
 from search.language import detect_language
@@ -54,7 +54,11 @@ def process_batch(
 def process_record(
     record: RawRecord, furniture: LearnedFurniture | None = None
 ) -> Article | Reject:
-    """Every stage but entities, which run per batch."""
+    """Every stage but entities, which run per batch.
+
+    The story signature is made here, in the worker, though only the indexer's single
+    process can match it against the others: it is a tenth of that process's work.
+    """
     warnings: list[str] = []
     raw_headline, raw_body = bounded_text(record, warnings)
     headline = clean_headline(raw_headline)
@@ -68,6 +72,7 @@ def process_record(
         return Reject(record.origin, "no text left after cleaning", "empty")
     parsed, date_warnings = article_date(record, body)
     warnings.extend(date_warnings)
+    signature = story_signature(body)
     return Article(
         id=article_id(record),
         headline=headline,
@@ -82,6 +87,7 @@ def process_record(
         content_hash=content_hash(headline, body),
         raw_hash=raw_fingerprint(record),
         warnings=warnings,
+        signature=signature.to_bytes() if signature else b"",
     )
 
 

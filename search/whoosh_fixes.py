@@ -19,6 +19,11 @@ call to the next. Ties now go to the fragment that comes first in the text.
 
 The ISRI Arabic stemmer's hamza normalisation passes a raw backslash-u escape (alif) as
 a replacement template, which Python 3.7+ refuses ("bad escape"): every Arabic word raised.
+
+One costly corner rather than a bug: a segment's reader caches each field's lengths
+column, but not that a field has none, so writing a segment asked the file system
+whether the column file exists once per posting of every unscored field (ids, tags,
+days): 4 % of the indexer's time.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.highlight import Fragment
 from whoosh.lang.isri import ISRIStemmer
 from whoosh.matching import Matcher
@@ -82,3 +88,17 @@ def _fragment_less(self: Fragment, other: Fragment) -> bool:
 
 
 Fragment.__lt__ = _fragment_less
+
+
+_NO_COLUMN = object()
+
+
+def _cached_reader(self: W3PerDocReader, fieldname: str, column: Any) -> Any:
+    reader = self._readers.get(fieldname, _NO_COLUMN)
+    if reader is _NO_COLUMN:
+        has = self.has_column(fieldname)
+        reader = self._readers[fieldname] = self.column_reader(fieldname, column) if has else None
+    return reader
+
+
+W3PerDocReader._cached_reader = _cached_reader

@@ -40,3 +40,20 @@ def test_fragments_with_equal_scores_are_chosen_by_their_place_in_the_text():
         fragments = [Fragment(text, [], start, start + 9) for start in (33, 0, 22, 11)]
         best = top_fragments(fragments, 2, BasicFragmentScorer(), lambda f: f.startchar, 0)
         assert [f.startchar for f in best] == [0, 11]
+
+
+def test_a_segment_reader_asks_once_whether_a_field_has_lengths(tmp_path):
+    from whoosh import fields, index
+
+    ix = index.create_in(tmp_path, fields.Schema(text=fields.TEXT, tag=fields.ID))
+    with ix.writer() as writer:
+        writer.add_document(text="one two three", tag="a")
+        writer.add_document(text="four", tag="b")
+    reader = ix.reader()
+    perdoc = reader._perdoc
+    asked: list[str] = []
+    exists = perdoc._storage.file_exists
+    perdoc._storage.file_exists = lambda name: asked.append(name) or exists(name)
+    lengths = [perdoc.doc_field_length(doc, field) for doc in (0, 1) for field in ("text", "tag")]
+    assert lengths == [3, 0, 1, 0]
+    assert len(asked) == 2  # once per field, not once per call
