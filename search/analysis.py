@@ -273,23 +273,35 @@ class Reading:
 def readings(analyzer: Analyzer, text: str, **kwargs: Any) -> list[Reading]:
     """``text`` read in each language being searched in, one Reading per distinct result
     (a language with no stemmer and no stop words reads like any other such language).
-    Readings with no words (all stop words in that language) are left out."""
-    by_code: dict[str, list[str]] = {}
-    for lang in _query_languages.get():
-        by_code.setdefault(analysis_language(lang), []).append(lang)
-    # The same word is read once per searched field and again for the relaxed query.
-    cached = analyzer == _query_analyzer()
+    Readings with no words (all stop words in that language) are left out. The
+    Readings are shared between calls: read them, do not change them."""
     options = tuple(sorted(kwargs.items()))
+    languages = tuple(_query_languages.get())
+    # The same word is read once per searched field (six of them, with one analyzer)
+    # and again for the relaxed query and the spelling correction.
+    if analyzer == _query_analyzer():
+        return list(_readings_cached(text, languages, options))
+    return _readings(lambda code: _read(analyzer, text, code, options), languages)
+
+
+@lru_cache(maxsize=4096)
+def _readings_cached(
+    text: str, languages: tuple[str, ...], options: tuple[tuple[str, Any], ...]
+) -> tuple[Reading, ...]:
+    return tuple(_readings(lambda code: _read_cached(text, code, options), languages))
+
+
+def _readings(read: Callable[[str], _Read], languages: Iterable[str]) -> list[Reading]:
+    by_code: dict[str, list[str]] = {}
+    for lang in languages:
+        by_code.setdefault(analysis_language(lang), []).append(lang)
     found: dict[tuple[tuple[str, ...], ...], Reading] = {}
-    for code, languages in by_code.items():
-        if cached:
-            positions, char_ranges = _read_cached(text, code, options)
-        else:
-            positions, char_ranges = _read(analyzer, text, code, options)
+    for code, codes_languages in by_code.items():
+        positions, char_ranges = read(code)
         if not positions:
             continue
         reading = Reading([list(forms) for forms in positions], list(char_ranges))
-        found.setdefault(reading.key(), reading).languages.extend(languages)
+        found.setdefault(reading.key(), reading).languages.extend(codes_languages)
     return list(found.values())
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.query.spans import Span, bisect_spans
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
+
+from search.analysis import InLanguages
 
 # Postings held per index generation (12 bytes each as int64 id + float32 frequency),
 # least recently used first out: about 100 MB.
@@ -223,6 +225,9 @@ def _evaluate(query: wq.Query, searcher: Searcher, postings: Postings) -> Scored
         return found.boosted(query.boost)
     if kind is wq.Phrase:
         return _phrase(query, searcher, postings)
+    if kind is InLanguages:  # a stop word: its languages' articles, adding nothing
+        found = _evaluate(query.child, searcher, postings)
+        return Scored(found.docs, np.zeros(len(found.docs)))
     if kind is wq.Require and query.boost == 1.0:
         # Documents of the first part that the second also matches, scored by the first
         # (search.whoosh_fixes: how search.analysis keeps a phrase to its languages).
@@ -408,7 +413,7 @@ def matched_terms(
     wanted = np.array(sorted(docnums), dtype=np.int64)
     by_doc: dict[int, list[tuple[str, bytes]]] = {}
     by_term: dict[tuple[str, bytes], list[int]] = {}
-    for fieldname, text in sorted(set(query.iter_all_terms())):
+    for fieldname, text in sorted(set(scored_terms(query))):
         if fieldname not in searcher.schema:
             continue
         try:
@@ -424,3 +429,17 @@ def matched_terms(
             for docnum in having:
                 by_doc.setdefault(docnum, []).append(term)
     return by_doc, by_term
+
+
+def scored_terms(query: wq.Query) -> Iterator[tuple[str, Any]]:
+    """The terms that score: not a Require's filter nor a stop word's languages, which
+    Whoosh leaves out of a hit's matched terms (search.whoosh_fixes, search.analysis)."""
+    if isinstance(query, InLanguages):
+        return
+    if isinstance(query, wq.Require):
+        yield from scored_terms(query.a)
+    elif query.is_leaf():
+        yield from query.iter_all_terms()
+    else:
+        for child in query.children():
+            yield from scored_terms(child)

@@ -222,3 +222,23 @@ def test_a_phrase_kept_to_its_languages_is_evaluated_like_whoosh(searcher):
     assert set(found.docs.tolist()) == expected.keys()
     for docnum, score in zip(found.docs.tolist(), found.scores.tolist(), strict=True):
         assert score == pytest.approx(expected[docnum], rel=1e-9)
+
+
+def test_a_word_some_languages_stop_is_evaluated_like_whoosh(searcher, index_dir):
+    # "the" is stopped in English, not in German: in English articles it matches every
+    # one and scores nothing (InLanguages); "harbour" does the scoring.
+    parsed = parse_query("the harbour", RANKING, None, languages=("de", "en"))
+    assert "<stop word in en>" in str(parsed.query)
+    tables = Postings(searcher.reader())
+    found = evaluate(parsed.query, searcher, tables)
+    assert found is not None and len(found) > 300
+    hits = searcher.search(parsed.query, limit=None, optimize=False, terms=True)
+    expected = {hit.docnum: hit.score for hit in hits}
+    assert set(found.docs.tolist()) == expected.keys()
+    for docnum, score in zip(found.docs.tolist(), found.scores.tolist(), strict=True):
+        assert score == pytest.approx(expected[docnum], rel=1e-9)
+    # The language filter is not a matched term: Whoosh's hits name only real words.
+    sample = [hit.docnum for hit in hits[:20]]
+    by_doc, _ = postings.matched_terms(parsed.query, searcher, tables, sample)
+    for hit in hits[:20]:
+        assert sorted(by_doc.get(hit.docnum, [])) == sorted(hit.matched_terms())

@@ -57,3 +57,12 @@ def test_a_segment_reader_asks_once_whether_a_field_has_lengths(tmp_path):
     lengths = [perdoc.doc_field_length(doc, field) for doc in (0, 1) for field in ("text", "tag")]
     assert lengths == [3, 0, 1, 0]
     assert len(asked) == 2  # once per field, not once per call
+
+
+def test_a_boosted_term_is_a_separate_copy():
+    from whoosh.query import Term
+
+    term = Term("body", "harbour", boost=2.0)
+    boosted = term.with_boost(3.0)
+    assert (boosted.fieldname, boosted.text, boosted.boost) == ("body", "harbour", 3.0)
+    assert term.boost == 2.0 and boosted is not term
