@@ -171,3 +171,33 @@ def test_missing_path_is_an_error(tmp_path):
 def test_decode_prefers_utf8_and_refuses_binary():
     assert decode("naïve".encode()) == "naïve"
     assert decode(b"\x00\x00\x00") is None
+
+
+def test_json_lines_are_streamed_line_by_line_with_a_late_odd_line_decoded(tmp_path):
+    good = '{"title": "Quay", "text": "Line\u2028separator inside a string"}\n'
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(
+        good.encode() * 3
+        + '{"title": "Café", "text": "Élèves"}\n'.encode("cp1252")  # one cp1252 line
+        + b"\n"
+        + b"{broken\n"
+    )
+    records = list(read_file(path))
+    assert [r.origin.line for r in records] == [1, 2, 3, 4, 6]
+    assert records[0].body == "Line\u2028separator inside a string"  # one record, not two
+    assert (records[3].headline, records[3].body) == ("Café", "Élèves")
+    assert isinstance(records[4], Reject) and records[4].code == "malformed"
+
+
+def test_a_gzip_cut_short_keeps_the_lines_before_the_cut(tmp_path):
+    lines = b"".join(
+        b'{"id": "n%d", "title": "T%d", "text": "Body %d"}\n' % (n, n, n) for n in range(3000)
+    )
+    path = tmp_path / "cut.jsonl.gz"
+    packed = gzip.compress(lines)
+    path.write_bytes(packed[: len(packed) // 2])
+    *records, reject = list(read_file(path))
+    assert 0 < len(records) < 3000
+    assert [r.record_id for r in records] == [f"n{n}" for n in range(len(records))]
+    assert isinstance(reject, Reject) and reject.code == "malformed"
+    assert f"after line {len(records)}" in reject.reason or "after line" in reject.reason
