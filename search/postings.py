@@ -280,26 +280,55 @@ def _phrase(query: wq.Phrase, searcher: Searcher, postings: Postings) -> Scored:
 
 
 def read_positions(reader: Any, fieldname: str, text: bytes, docs: np.ndarray) -> list[list[int]]:
-    """The term's positions in each of ``docs`` (ascending, every one containing it)."""
-    leaves = list(reader.leaf_readers())
-    offsets = [offset for _, offset in leaves]
-    matchers: dict[int, Any] = {}
-    found = []
-    for docnum in docs.tolist():
-        which = bisect_right(offsets, docnum) - 1
-        leaf, offset = leaves[which]
-        matcher = matchers.get(which)
-        if matcher is None:
-            matcher = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format)
-            matchers[which] = matcher
-        matcher.skip_to(docnum - offset)
-        found.append(matcher.value_as("positions"))
+    """The term's positions in each of ``docs`` (ascending, every one containing it).
+
+    Block by block: a block holding none of ``docs`` is stepped over unread, and only
+    the wanted postings' values are decoded (a skip_to per document cost more than the
+    decoding it led to).
+    """
+    found: list[list[int]] = []
+    for leaf, offset in reader.leaf_readers():
+        start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
+        if start == end:
+            continue
+        fmt = leaf.schema[fieldname].format
+        decode = fmt.decoder("positions")
+        matcher = leaf._terms.matcher(fieldname, text, fmt)
+        wanted = (docs[start:end] - offset).tolist()
+        if not isinstance(matcher, W3LeafMatcher):  # inlined postings: one document
+            for docnum in wanted:
+                matcher.skip_to(docnum)
+                found.append(matcher.value_as("positions"))
+            continue
+        i = 0
+        while i < len(wanted):
+            if matcher._maxid < wanted[i]:
+                matcher._next_block()
+                continue
+            matcher._read_ids()
+            matcher._read_values()
+            upto = bisect_right(wanted, matcher._maxid, lo=i)
+            slots = np.searchsorted(np.asarray(matcher._ids), wanted[i:upto]).tolist()
+            values = matcher._values
+            found.extend(decode(values[slot]) for slot in slots)
+            i = upto
+            if i < len(wanted):
+                matcher._next_block()
     return found
 
 
 def has_spans(positions: tuple[list[int], ...], slop: int, mindist: int = 1) -> bool:
     """Whether the words' positions make an ordered run with gaps from ``mindist`` to
     ``slop``: SpanNear2Matcher._get_spans (ordered), as Whoosh's Phrase runs it."""
+    if slop == 1 and mindist == 1:
+        # An exact phrase: each word right after the one before (distance 1 exactly), so
+        # a run is known by where it ends.
+        ends = set(positions[0])
+        for following in positions[1:]:
+            ends = {end + 1 for end in ends}.intersection(following)
+            if not ends:
+                return False
+        return True
     aspans = [Span(position) for position in positions[0]]
     for following in positions[1:]:
         bspans = [Span(position) for position in following]

@@ -242,3 +242,28 @@ def test_a_word_some_languages_stop_is_evaluated_like_whoosh(searcher, index_dir
     by_doc, _ = postings.matched_terms(parsed.query, searcher, tables, sample)
     for hit in hits[:20]:
         assert sorted(by_doc.get(hit.docnum, [])) == sorted(hit.matched_terms())
+
+
+def test_exact_phrase_runs_equal_the_span_walk():
+    # slop 1 takes a shortcut; the span walk with slop 1 is the same rule written out.
+    from whoosh.query.spans import Span, bisect_spans
+
+    def span_walk(positions):
+        aspans = [Span(p) for p in positions[0]]
+        for following in positions[1:]:
+            bspans = [Span(p) for p in following]
+            spans = set()
+            for aspan in aspans:
+                for bspan in bspans[bisect_spans(bspans, aspan.start) :]:
+                    if aspan.start <= bspan.start and aspan.distance_to(bspan) == 1:
+                        spans.add(aspan.to(bspan))
+            if not spans:
+                return False
+            aspans = sorted(spans)
+        return True
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        words = rng.randint(2, 4)
+        positions = tuple(sorted(rng.sample(range(30), rng.randint(1, 6))) for _ in range(words))
+        assert postings.has_spans(positions, 1) == span_walk(positions), positions
