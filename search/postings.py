@@ -31,6 +31,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from search.analysis import InLanguages
+from search.docset import DocSet
 
 # Postings held per index generation (12 bytes each as int64 id + float32 frequency),
 # least recently used first out: about 100 MB.
@@ -123,9 +124,11 @@ class Postings:
 
 
 def doc_array(docnums: Iterable[int]) -> np.ndarray:
-    """Document numbers (a set, a list, an array) as an array."""
+    """Document numbers (a DocSet, a set, a list, an array) as an array."""
     if isinstance(docnums, np.ndarray):
         return docnums
+    if isinstance(docnums, DocSet):
+        return docnums.array
     return np.fromiter(docnums, dtype=np.int64)
 
 

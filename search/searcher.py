@@ -27,6 +27,7 @@ from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 from search import cursor, markup, postings, semantic, snippets, whoosh_fixes  # noqa: F401
 from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
+from search.docset import DocSet
 from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound, SearchTimeout
 from search.facets import FacetCache
 from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
@@ -204,14 +205,14 @@ class ArticleIndex:
         query: wq.Query,
         allowed: set[int] | None,
         deadline: float | None = None,
-    ) -> tuple[set[int], Scored | None]:
+    ) -> tuple[DocSet, Scored | None]:
         """The documents ``query`` matches within ``allowed``, and their scores when the
         query was evaluated in bulk (search.postings) rather than walked by Whoosh."""
         scored = self.scored(searcher, query, allowed)
         if scored is None:
-            return matching_docs(searcher, query, allowed, deadline), None
+            return DocSet.of(matching_docs(searcher, query, allowed, deadline)), None
         check_deadline(deadline)  # array work cannot stop midway; it stops after
-        return set(scored.docs.tolist()), scored
+        return DocSet(scored.docs), scored
 
     def semantic_ready(self) -> bool:
         """Whether plain queries can be ranked by meaning: the model loads (once, when the
@@ -458,8 +459,8 @@ class ArticleIndex:
             if relaxed_docs:
                 return Match(parsed, parsed.relaxed, relaxed_docs, allowed, True, meaning, relaxed)
         if meaning is not None:
-            meaning.meaning_only = meaning.nearest.keys() - docs
-            docs |= meaning.nearest.keys()
+            meaning.meaning_only = {docnum for docnum in meaning.nearest if docnum not in docs}
+            docs = docs.union(meaning.meaning_only)
         return Match(parsed, parsed.query, docs, allowed, False, meaning, scored)
 
     def semantic_match(
@@ -468,7 +469,7 @@ class ArticleIndex:
         parsed: ParsedQuery,
         searcher: Searcher,
         allowed: set[int] | None,
-        docs: set[int],
+        docs: DocSet,
     ) -> SemanticMatch | None:
         """The query's meaning, for a plain query ranked by relevance over an index with
         semantic vectors; None otherwise. A long query also brings in the articles
@@ -585,7 +586,7 @@ class ArticleIndex:
             limit=wanted,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
             # that number) keeps a filter that lets nothing through from showing all.
-            filter=(match.docs or {-1}) if match.allowed is not None else None,
+            filter=(match.docs.as_set() or {-1}) if match.allowed is not None else None,
             sortedby=sort_facet(request.sort),
             terms=True,
             collapse=collapse,
@@ -715,7 +716,7 @@ class ArticleIndex:
 class Match:
     parsed: ParsedQuery
     query: wq.Query
-    docs: set[int]
+    docs: DocSet
     allowed: set[int] | None
     relaxed: bool
     semantic: SemanticMatch | None = None

@@ -1,0 +1,23 @@
+"""search.docset: the matches as an array, a set only on demand."""
+
+import numpy as np
+
+from search.docset import DocSet
+from search.postings import doc_array
+
+
+def test_a_docset_behaves_as_the_set_of_its_documents():
+    docs = DocSet.of([5, 1, 9, 5])
+    assert len(docs) == 3 and bool(docs) and not DocSet(np.empty(0, dtype=np.int64))
+    assert list(docs) == [1, 5, 9]
+    assert 5 in docs and np.int64(9) in docs and 4 not in docs and 10 not in docs
+    assert "5" not in docs
+    assert docs.as_set() == {1, 5, 9} and docs.as_set() is docs.as_set()
+    assert doc_array(docs) is docs.array
+
+
+def test_union_adds_new_documents_in_order_and_leaves_the_original_alone():
+    docs = DocSet.of([3, 7])
+    assert list(docs.union([8, 1, 7])) == [1, 3, 7, 8]
+    assert list(docs) == [3, 7]
+    assert docs.union([]) is docs
