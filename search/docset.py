@@ -50,3 +50,9 @@ class DocSet:
     def union(self, docnums: Iterable[int]) -> DocSet:
         extra = np.fromiter(docnums, dtype=np.int64)
         return DocSet(np.union1d(self.array, extra)) if len(extra) else self
+
+    def intersection(self, *others: DocSet) -> DocSet:
+        found = self.array
+        for other in others:
+            found = np.intersect1d(found, other.array, assume_unique=True)
+        return DocSet(found)

@@ -7,7 +7,6 @@ counts over its matching documents.
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from collections import Counter
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from whoosh.reading import IndexReader
 
 from search.analysis import query_languages
 from search.coverage import coverage
+from search.docset import DocSet
 from search.postings import doc_array, doc_mask
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
@@ -34,13 +34,19 @@ class FacetTable:
     values: list[str] = field(default_factory=list)
     pair_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     pair_values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # value -> its documents as an array, made on first use (a filter's allowed set)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def docs_for(self, value: str) -> set[int]:
+    def docs_for(self, value: str) -> DocSet:
         """Documents having ``value``, compared without regard to case."""
-        docs: set[int] = set()
-        for exact in self.values_by_folded.get(value.casefold(), []):
-            docs.update(self.docs_by_value[exact])
-        return docs
+        found = [self.array_of(exact) for exact in self.values_by_folded.get(value.casefold(), [])]
+        return union(found)
+
+    def array_of(self, exact: str) -> np.ndarray:
+        found = self.arrays.get(exact)
+        if found is None:  # postings come in document order: ascending, distinct
+            found = self.arrays[exact] = np.array(self.docs_by_value[exact], dtype=np.int64)
+        return found
 
     def count(self, matching: np.ndarray, size: int) -> list[dict[str, object]]:
         """The ``size`` values most of the documents set in the mask ``matching`` have,
@@ -52,6 +58,15 @@ class FacetTable:
         # values are sorted, so ordering by (-count, position) is ordering by (-count, value)
         order = present[np.lexsort((present, -counts[present]))][:size]
         return [{"value": self.values[i], "count": int(counts[i])} for i in order.tolist()]
+
+
+def union(arrays: list[np.ndarray]) -> DocSet:
+    """The documents of any of ``arrays`` (each ascending and distinct)."""
+    if len(arrays) == 1:
+        return DocSet(arrays[0])
+    if not arrays:
+        return DocSet(np.zeros(0, dtype=np.int64))
+    return DocSet(np.unique(np.concatenate(arrays)))
 
 
 def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
@@ -172,11 +187,15 @@ class FacetCache:
         present = (value for value, docs in self.tables["lang"].docs_by_value.items() if docs)
         return query_languages(lang_filter, present)
 
-    def entity_docs(self, name: str) -> set[int]:
-        docs = self.other.docs_for(name)
-        for kind in ("person", "organization", "place"):
-            docs |= self.tables[kind].docs_for(name)
-        return docs
+    def entity_docs(self, name: str) -> DocSet:
+        tables = [self.other, *(self.tables[kind] for kind in ("person", "organization", "place"))]
+        return union(
+            [
+                table.docs_for(name).array
+                for table in tables
+                if name.casefold() in table.values_by_folded
+            ]
+        )
 
     def story_of(self, docnum: int) -> str:
         """The story cluster of a document; an article without a cluster is its own."""
@@ -214,13 +233,11 @@ class FacetCache:
         self._decay = (half_life_days, decay)
         return decay
 
-    def date_docs(self, start: date | None, end: date | None) -> set[int]:
-        """Documents dated within [start, end]; undated ones never match a range."""
-        low = start.strftime("%Y%m%d") if start else ""
-        high = end.strftime("%Y%m%d") if end else "99999999"
-        first = bisect.bisect_left(self.day_values, low)
-        last = bisect.bisect_right(self.day_values, high)
-        docs: set[int] = set()
-        for day in self.day_values[first:last]:
-            docs.update(self.days.docs_by_value[day])
-        return docs
+    def date_docs(self, start: date | None, end: date | None) -> DocSet:
+        """Documents dated within [start, end]; undated ones (ordinal -1) never match."""
+        low = start.toordinal() if start else 0
+        days = self.day_ordinals
+        inside = days >= low
+        if end is not None:
+            inside &= days <= end.toordinal()
+        return DocSet(np.flatnonzero(inside))

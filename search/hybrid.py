@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from search import semantic
+from search.docset import DocSet
 
 # How many BM25F hits are re-ordered. Deeper pages keep BM25F's order after them.
 RERANK_DEPTH = 100
@@ -86,7 +87,7 @@ class Vectors:
         self,
         query: np.ndarray,
         k: int,
-        allowed: set[int] | None,
+        allowed: DocSet | None,
         min_similarity: float = -1.0,
     ) -> dict[int, float]:
         """Up to ``k`` articles nearest ``query`` (docnum -> cosine), within ``allowed``
@@ -98,7 +99,7 @@ class Vectors:
         scores = rows @ query
         keep = scores >= min_similarity
         if allowed is not None:
-            keep &= np.isin(docnums, np.fromiter(allowed, dtype=np.int64, count=len(allowed)))
+            keep &= np.isin(docnums, allowed.array)
         candidates = np.flatnonzero(keep)
         if not len(candidates):
             return {}

@@ -190,9 +190,7 @@ class ArticleIndex:
         """The generation's postings as arrays (search.postings), shared by all threads."""
         return self._per_generation("postings", searcher, lambda: Postings(searcher.reader()))
 
-    def scored(
-        self, searcher: Searcher, query: wq.Query, allowed: set[int] | None
-    ) -> Scored | None:
+    def scored(self, searcher: Searcher, query: wq.Query, allowed: DocSet | None) -> Scored | None:
         """The documents a plain query matches within ``allowed``, with their BM25F
         scores, in bulk; None for a query that Whoosh must walk itself."""
         tables = self.postings(searcher)
@@ -203,14 +201,14 @@ class ArticleIndex:
         self,
         searcher: Searcher,
         query: wq.Query,
-        allowed: set[int] | None,
+        allowed: DocSet | None,
         deadline: float | None = None,
     ) -> tuple[DocSet, Scored | None]:
         """The documents ``query`` matches within ``allowed``, and their scores when the
         query was evaluated in bulk (search.postings) rather than walked by Whoosh."""
         scored = self.scored(searcher, query, allowed)
         if scored is None:
-            return DocSet.of(matching_docs(searcher, query, allowed, deadline)), None
+            return matching_docs(searcher, query, allowed, deadline), None
         check_deadline(deadline)  # array work cannot stop midway; it stops after
         return DocSet(scored.docs), scored
 
@@ -468,7 +466,7 @@ class ArticleIndex:
         request: SearchRequest,
         parsed: ParsedQuery,
         searcher: Searcher,
-        allowed: set[int] | None,
+        allowed: DocSet | None,
         docs: DocSet,
     ) -> SemanticMatch | None:
         """The query's meaning, for a plain query ranked by relevance over an index with
@@ -614,7 +612,7 @@ class ArticleIndex:
 
     def allowed_docs(
         self, request: SearchRequest, facets: FacetCache, parsed: ParsedQuery | None = None
-    ) -> set[int] | None:
+    ) -> DocSet | None:
         """The documents the filters let through; None when there are no filters.
 
         Dates written in the query (``date:2011``, "since March 2011") narrow the
@@ -717,7 +715,7 @@ class Match:
     parsed: ParsedQuery
     query: wq.Query
     docs: DocSet
-    allowed: set[int] | None
+    allowed: DocSet | None
     relaxed: bool
     semantic: SemanticMatch | None = None
     # The query's matches scored in bulk (search.postings); None when Whoosh ranks them.
@@ -725,8 +723,8 @@ class Match:
 
 
 def matching_docs(
-    searcher: Searcher, query: wq.Query, allowed: set[int] | None, deadline: float | None = None
-) -> set[int]:
+    searcher: Searcher, query: wq.Query, allowed: DocSet | None, deadline: float | None = None
+) -> DocSet:
     """The documents ``query`` matches, within ``allowed``. Raises SearchTimeout when
     ``deadline`` (a ``time.perf_counter()`` value) passes while they are collected."""
     found = searcher.docs_for_query(query)
@@ -739,7 +737,8 @@ def matching_docs(
             docs.update(chunk)
             if time.perf_counter() > deadline:
                 raise timeout_error()
-    return docs if allowed is None else docs & allowed
+    found = DocSet.of(docs)
+    return found if allowed is None else found.intersection(allowed)
 
 
 class DeadlineCollector(WrappingCollector):

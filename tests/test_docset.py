@@ -21,3 +21,9 @@ def test_union_adds_new_documents_in_order_and_leaves_the_original_alone():
     assert list(docs.union([8, 1, 7])) == [1, 3, 7, 8]
     assert list(docs) == [3, 7]
     assert docs.union([]) is docs
+
+
+def test_intersection_keeps_what_every_set_has():
+    docs = DocSet.of([1, 2, 3, 8])
+    assert list(docs.intersection(DocSet.of([2, 3, 9]), DocSet.of([3, 2]))) == [2, 3]
+    assert list(docs.intersection()) == [1, 2, 3, 8]
