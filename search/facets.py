@@ -19,7 +19,7 @@ from whoosh.reading import IndexReader
 
 from search.analysis import query_languages
 from search.coverage import coverage
-from search.docset import DocSet
+from search.docset import DocSet, distinct_counts
 from search.postings import doc_array, doc_mask
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
@@ -124,7 +124,7 @@ class StoryCounts:
 
     def __init__(self, story_keys: np.ndarray, keys: np.ndarray) -> None:
         self._story_keys = story_keys
-        self._keys, self._counts = np.unique(keys, return_counts=True)
+        self._keys, self._counts = distinct_counts(keys)
 
     def __len__(self) -> int:
         """The number of stories."""

@@ -27,3 +27,19 @@ def test_intersection_keeps_what_every_set_has():
     docs = DocSet.of([1, 2, 3, 8])
     assert list(docs.intersection(DocSet.of([2, 3, 9]), DocSet.of([3, 2]))) == [2, 3]
     assert list(docs.intersection()) == [1, 2, 3, 8]
+
+
+def test_distinct_counts_equal_numpys_unique_for_large_and_small_sets():
+    from search.docset import BINCOUNT_FROM, distinct_counts
+
+    rng = np.random.default_rng(4)
+    for size in (10, BINCOUNT_FROM + 7):
+        values = np.concatenate(
+            [rng.integers(0, 5000, size), -1 - rng.permutation(size // 10)]  # negatives distinct
+        )
+        keys, counts = distinct_counts(values)
+        expected_keys, expected_counts = np.unique(values, return_counts=True)
+        assert keys.tolist() == expected_keys.tolist()
+        assert counts.tolist() == expected_counts.tolist()
+    keys, counts = distinct_counts(-1 - np.arange(BINCOUNT_FROM))  # no cluster at all
+    assert len(keys) == BINCOUNT_FROM and set(counts.tolist()) == {1}
