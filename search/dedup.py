@@ -133,14 +133,19 @@ def story_signature(body: str) -> Signature | None:
 
 
 def containment(a: Signature, b: Signature) -> float:
-    """Estimated share of the smaller set's shingles that are in the other set.
+    """Estimated share of the smaller set's shingles that are in the other set."""
+    values = np.asarray(b.minhash.hashvalues, dtype=np.uint32)[np.newaxis]
+    return float(containments(a, values, np.array([b.shingles]))[0])
 
-    From the MinHash estimate of Jaccard J and the exact set sizes:
-    |A & B| = J (|A| + |B|) / (1 + J).
-    """
-    jaccard = a.minhash.jaccard(b.minhash)
-    common = jaccard * (a.shingles + b.shingles) / (1 + jaccard)
-    return min(1.0, common / min(a.shingles, b.shingles))
+
+def containments(signature: Signature, hashvalues: np.ndarray, shingles: np.ndarray) -> np.ndarray:
+    """``containment`` of ``signature`` with each of several signatures (rows of hash
+    values, and their shingle counts). From the MinHash estimate of Jaccard J and the
+    exact set sizes: |A & B| = J (|A| + |B|) / (1 + J)."""
+    mine = np.asarray(signature.minhash.hashvalues, dtype=np.uint32)
+    jaccard = (hashvalues == mine).sum(axis=1) / NUM_PERM
+    common = jaccard * (shingles + signature.shingles) / (1 + jaccard)
+    return np.minimum(1.0, common / np.minimum(shingles, signature.shingles))
 
 
 class BandIndex:
@@ -224,7 +229,7 @@ class StoryClusters:
     """Near-duplicate stories grouped under the id of their first article.
 
     Held in memory as arrays: each article's hash values (512 bytes), its band keys
-    (``BandIndex``) and its id and cluster. Measured with tracemalloc over 100,000
+    (``BandIndex``) and its cluster. Measured with tracemalloc over 100,000
     articles: 1.4 KB an article, 2.5 KB at the peak of a run merge -- a million
     articles fit in about 2.5 GB, where datasketch's MinHashLSH needed 14 GB.
     """
@@ -234,8 +239,7 @@ class StoryClusters:
         self._hashvalues = np.empty((1024, NUM_PERM), dtype=np.uint32)
         self._shingles = np.empty(1024, dtype=np.int32)
         self._live = np.zeros(1024, dtype=bool)
-        self._ids: list[str] = []
-        self._clusters: list[str] = []
+        self._clusters: list[str] = []  # by row
         self._row_of: dict[str, int] = {}
 
     def __len__(self) -> int:
@@ -255,17 +259,14 @@ class StoryClusters:
         depend on the order candidates are found in.
         """
         values = np.asarray(signature.minhash.hashvalues, dtype=np.uint32)
-        return self._best(values, band_keys(values), signature.shingles)
+        return self._best(signature, band_keys(values))
 
-    def _best(self, values: np.ndarray, keys: np.ndarray, shingles: int) -> str | None:
+    def _best(self, signature: Signature, keys: np.ndarray) -> str | None:
         rows = self._bands.candidates(keys)
         rows = rows[self._live[rows]]
         if not len(rows):
             return None
-        jaccard = (self._hashvalues[rows] == values).sum(axis=1) / NUM_PERM
-        sizes = self._shingles[rows]
-        common = jaccard * (sizes + shingles) / (1 + jaccard)
-        scores = np.minimum(1.0, common / np.minimum(sizes, shingles))
+        scores = containments(signature, self._hashvalues[rows], self._shingles[rows])
         best = int(np.argmax(scores))  # the first of equals: rows are in insertion order
         if scores[best] < MIN_CONTAINMENT:
             return None
@@ -284,15 +285,14 @@ class StoryClusters:
             return cluster or article_id
         values = np.asarray(signature.minhash.hashvalues, dtype=np.uint32)
         keys = band_keys(values)
-        cluster = cluster or self._best(values, keys, signature.shingles) or article_id
-        row = len(self._ids)
+        cluster = cluster or self._best(signature, keys) or article_id
+        row = len(self._clusters)
         if row == len(self._live):
             self._grow()
         self._hashvalues[row] = values
         self._shingles[row] = signature.shingles
         self._live[row] = True
         self._bands.insert(row, keys)
-        self._ids.append(article_id)
         self._clusters.append(cluster)
         self._row_of[article_id] = row
         return cluster

@@ -26,27 +26,24 @@ from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
 @dataclass
 class FacetTable:
-    """One facet field: documents per value, values by folded case, and every (document,
-    value) pair as two arrays, so that a count is one array operation over them."""
+    """One facet field: documents per value (ascending arrays), values by folded case, and
+    every (document, value) pair as two arrays, so that a count is one array operation."""
 
-    docs_by_value: dict[str, list[int]] = field(default_factory=dict)
+    docs_by_value: dict[str, np.ndarray] = field(default_factory=dict)
     values_by_folded: dict[str, list[str]] = field(default_factory=dict)
     values: list[str] = field(default_factory=list)
     pair_docs: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     pair_values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # value -> its documents as an array, made on first use (a filter's allowed set)
-    arrays: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def spellings_docs(self, value: str) -> list[np.ndarray]:
+        """The documents of each spelling of ``value`` (compared without regard to case)."""
+        return [
+            self.docs_by_value[exact] for exact in self.values_by_folded.get(value.casefold(), [])
+        ]
 
     def docs_for(self, value: str) -> DocSet:
         """Documents having ``value``, compared without regard to case."""
-        found = [self.array_of(exact) for exact in self.values_by_folded.get(value.casefold(), [])]
-        return union(found)
-
-    def array_of(self, exact: str) -> np.ndarray:
-        found = self.arrays.get(exact)
-        if found is None:  # postings come in document order: ascending, distinct
-            found = self.arrays[exact] = np.array(self.docs_by_value[exact], dtype=np.int64)
-        return found
+        return union(self.spellings_docs(value))
 
     def count(self, matching: np.ndarray, size: int) -> list[dict[str, object]]:
         """The ``size`` values most of the documents set in the mask ``matching`` have,
@@ -76,10 +73,11 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     pair_docs, pair_values = [], []
     for raw in reader.lexicon(fieldname):
         value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        docs = list(reader.postings(fieldname, raw).all_ids())
+        # Postings come in document order: ascending and distinct.
+        docs = np.fromiter(reader.postings(fieldname, raw).all_ids(), dtype=np.int64)
         table.docs_by_value[value] = docs
         table.values_by_folded.setdefault(value.casefold(), []).append(value)
-        pair_docs.append(np.array(docs, dtype=np.int64))
+        pair_docs.append(docs)
         pair_values.append(np.full(len(docs), len(table.values), dtype=np.int64))
         table.values.append(value)
     if pair_docs:
@@ -184,18 +182,12 @@ class FacetCache:
     def query_languages(self, lang_filter: str = "") -> tuple[str, ...]:
         """The languages to read a query's words in (search.analysis): the filter's, else
         those of the index's live articles."""
-        present = (value for value, docs in self.tables["lang"].docs_by_value.items() if docs)
+        present = (value for value, docs in self.tables["lang"].docs_by_value.items() if len(docs))
         return query_languages(lang_filter, present)
 
     def entity_docs(self, name: str) -> DocSet:
         tables = [self.other, *(self.tables[kind] for kind in ("person", "organization", "place"))]
-        return union(
-            [
-                table.docs_for(name).array
-                for table in tables
-                if name.casefold() in table.values_by_folded
-            ]
-        )
+        return union([docs for table in tables for docs in table.spellings_docs(name)])
 
     def story_of(self, docnum: int) -> str:
         """The story cluster of a document; an article without a cluster is its own."""
@@ -228,7 +220,7 @@ class FacetCache:
             decay = array("d", [oldest] * self._doc_count)
             for day, ordinal in ordinals.items():
                 value = 0.5 ** ((newest - ordinal) / half_life_days)
-                for docnum in self.days.docs_by_value[day]:
+                for docnum in self.days.docs_by_value[day].tolist():
                     decay[docnum] = value
         self._decay = (half_life_days, decay)
         return decay

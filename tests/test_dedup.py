@@ -1,6 +1,7 @@
 """Story signatures and clusters (search.dedup), alone and inside the indexer."""
 
 import json
+import random
 
 import numpy as np
 import pytest
@@ -164,19 +165,34 @@ def test_band_index_finds_what_datasketch_finds_across_flushes_and_merges(monkey
     assert len(bands._runs) > 1 and bands._pending  # the query really crossed runs and buffer
 
 
-def test_clusters_match_as_the_candidate_by_candidate_containment_does(monkeypatch):
+def test_clusters_match_as_datasketch_lsh_with_candidate_by_candidate_containment(monkeypatch):
+    # The reference is the implementation StoryClusters replaced: datasketch's LSH for the
+    # candidates, containment() one candidate at a time, ties to the earliest added.
     monkeypatch.setattr(BandIndex, "BUFFER", 5)
-    bodies = [HARBOUR, COCOA, republished(HARBOUR), republished(COCOA)] * 3
+    paragraphs = (HARBOUR + "\n\n" + COCOA).split("\n\n")
+    rng = random.Random(3)
+    bodies = ["\n\n".join(rng.sample(paragraphs, rng.randint(2, 5))) for _ in range(60)]
     clusters = StoryClusters()
-    signatures = [story_signature(body) for body in bodies]
-    for number, signature in enumerate(signatures):
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
+    added: list[tuple[str, Signature, str]] = []
+    grouped = 0
+    for number, body in enumerate(bodies):
+        signature = story_signature(body)
         assert signature is not None
-        clusters.add(f"a{number}", signature)
-    assert [clusters.cluster_of(f"a{n}") for n in range(len(bodies))] == ["a0", "a1"] * 6
-    for signature in signatures:
-        assert signature is not None
-        best = max(containment(signature, other) for other in signatures if other is not None)
-        assert best >= MIN_CONTAINMENT and clusters.match(signature) in {"a0", "a1"}
+        scored = [
+            (-containment(signature, other), order, cluster)
+            for order, (article, other, cluster) in enumerate(added)
+            if article in set(lsh.query(signature.minhash))
+        ]
+        best = min(scored, default=None)
+        expected = best[2] if best and -best[0] >= MIN_CONTAINMENT else None
+        assert clusters.match(signature) == expected
+        cluster = clusters.add(f"a{number}", signature)
+        assert cluster == (expected or f"a{number}")
+        grouped += expected is not None
+        lsh.insert(f"a{number}", signature.minhash)
+        added.append((f"a{number}", signature, cluster))
+    assert 0 < grouped < len(bodies)  # both answers were exercised
 
 
 # ------------------------------------------------------------------------------ indexer
