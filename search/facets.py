@@ -8,7 +8,6 @@ counts over its matching documents.
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,20 +85,18 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     return table
 
 
-def doc_values(reader: IndexReader, fieldname: str) -> dict[int, str]:
-    """Live document -> its value, for a field with one exact value per document.
-
-    Read from postings, which skip deleted documents (``doc_frequency`` still counts
-    replaced documents until their segment is merged).
-    """
-    values: dict[int, str] = {}
-    if fieldname not in reader.schema:
-        return values
-    for raw in reader.lexicon(fieldname):
-        value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        for docnum in reader.postings(fieldname, raw).all_ids():
-            values[docnum] = value
-    return values
+def story_table(reader: IndexReader) -> tuple[np.ndarray, np.ndarray]:
+    """Per document, the number of its story cluster (search.dedup), and per number, how
+    many live articles the story has. An article without a cluster gets a negative number
+    of its own. Read from postings, which skip deleted documents (``doc_frequency`` still
+    counts replaced documents until their segment is merged)."""
+    keys = -1 - np.arange(reader.doc_count_all(), dtype=np.int64)
+    number = 0
+    if "cluster" in reader.schema:
+        for raw in reader.lexicon("cluster"):
+            keys[np.fromiter(reader.postings("cluster", raw).all_ids(), dtype=np.int64)] = number
+            number += 1
+    return keys, np.bincount(keys[keys >= 0], minlength=number)
 
 
 def column_values(reader: IndexReader, fieldname: str) -> np.ndarray:
@@ -151,15 +148,9 @@ class FacetCache:
             if len(day) == 8 and day.isdigit():
                 ordinal = date(int(day[:4]), int(day[4:6]), int(day[6:8])).toordinal()
                 self.day_ordinals[docs] = ordinal
-        # docnum -> story cluster, for collapsing results and counting stories per query
-        self.clusters = doc_values(reader, "cluster")
-        self.cluster_sizes = dict(Counter(self.clusters.values()))
-        # The same as a number per document, for ranking in bulk (search.postings): an
-        # article without a cluster gets a negative key of its own.
-        self.story_keys = -1 - np.arange(reader.doc_count_all(), dtype=np.int64)
-        numbers: dict[str, int] = {}
-        for docnum, cluster in self.clusters.items():
-            self.story_keys[docnum] = numbers.setdefault(cluster, len(numbers))
+        # Numbers rather than cluster ids: a dict of ids per document held hundreds of
+        # megabytes at a million articles.
+        self.story_keys, self._story_sizes = story_table(reader)
         self._decay: tuple[float, array[float]] | None = None
         self._doc_count = reader.doc_count_all()
         # Dated articles first, then by date: the newest/oldest sorts in bulk, ascending
@@ -189,9 +180,18 @@ class FacetCache:
         tables = [self.other, *(self.tables[kind] for kind in ("person", "organization", "place"))]
         return union([docs for table in tables for docs in table.spellings_docs(name)])
 
-    def story_of(self, docnum: int) -> str:
-        """The story cluster of a document; an article without a cluster is its own."""
-        return self.clusters.get(docnum) or f"#{docnum}"
+    def story_of(self, docnum: int) -> int:
+        """The story of a document; an article without a cluster is its own."""
+        return int(self.story_keys[docnum])
+
+    def story_docs(self, docnum: int) -> set[int]:
+        """The article and every other article of its story."""
+        return set(np.flatnonzero(self.story_keys == self.story_keys[docnum]).tolist())
+
+    def cluster_size(self, docnum: int) -> int:
+        """How many indexed articles the document's story has."""
+        key = self.story_keys[docnum]
+        return int(self._story_sizes[key]) if key >= 0 else 1
 
     def story_counts(self, docnums: Iterable[int]) -> StoryCounts:
         """Matching documents per story cluster."""

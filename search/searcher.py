@@ -252,7 +252,7 @@ class ArticleIndex:
         recency = self.recency_factor(request, facets) if request.explain else None
         hits = []
         for hit in page:
-            data = hit_json(hit, request.sort, facets.cluster_sizes)
+            data = hit_json(hit, request.sort, facets.cluster_size(hit.docnum))
             data["versions"] = stories.copies(hit.docnum) - 1
             if request.explain:
                 data["explain"] = explain_hit(hit, match.query, recency)
@@ -355,7 +355,7 @@ class ArticleIndex:
                     "person": entities["person"],
                     "organization": entities["organization"],
                     "place": entities["place"],
-                    **cluster_json(fields, facets.cluster_sizes),
+                    **cluster_json(fields, facets.cluster_size(hit.docnum)),
                 }
 
         return len(match.docs), rows()
@@ -579,7 +579,7 @@ class ArticleIndex:
         """Whoosh's collector over the query's matchers: queries that search.postings
         does not evaluate (phrases, wildcards, NOT, ranges)."""
         recency = request.recency if request.sort == "relevance" else 0.0
-        collapse = ClusterFacet(facets.clusters) if request.collapse else None
+        collapse = ClusterFacet(facets.story_keys) if request.collapse else None
         collector = ranking.collector(
             limit=wanted,
             # Whoosh reads an empty filter as no filter at all: {-1} (no document has
@@ -641,10 +641,9 @@ class ArticleIndex:
     def article(self, article_id: str) -> dict[str, Any]:
         """Every stored field of one article. Raises NotFound."""
         searcher = self.searcher()
-        fields = searcher.document(id=article_id)
-        if fields is None:
-            raise NotFound(f"No article has the id {article_id!r}.")
-        return article_json(fields, self.facet_cache(searcher).cluster_sizes)
+        docnum = self._docnum(searcher, article_id)
+        fields = searcher.stored_fields(docnum)
+        return article_json(fields, self.facet_cache(searcher).cluster_size(docnum))
 
     def related(self, article_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """Articles about the same things: the article's most telling body words and its
@@ -673,12 +672,12 @@ class ArticleIndex:
             clauses.append(wq.Term(fieldname, name, boost=RELATED_ENTITY_BOOST))
         if not clauses:
             return []
-        own_story = self._story_docs(searcher, facets, docnum)
+        own_story = facets.story_docs(docnum)
         results = searcher.search(
             wq.Or(clauses),
             limit=limit,
             mask=own_story,
-            collapse=ClusterFacet(facets.clusters),
+            collapse=ClusterFacet(facets.story_keys),
             collapse_limit=1,
         )
         return [brief_json(hit.fields(), hit.score) for hit in results]
@@ -688,7 +687,7 @@ class ArticleIndex:
         searcher = self.searcher()
         facets = self.facet_cache(searcher)
         docnum = self._docnum(searcher, article_id)
-        others = sorted(self._story_docs(searcher, facets, docnum) - {docnum})
+        others = sorted(facets.story_docs(docnum) - {docnum})
         copies = [brief_json(searcher.stored_fields(other), None) for other in others]
         # Undated copies last; ids break ties so that the order is stable.
         return sorted(
@@ -700,14 +699,6 @@ class ArticleIndex:
         if docnum is None:
             raise NotFound(f"No article has the id {article_id!r}.")
         return docnum
-
-    @staticmethod
-    def _story_docs(searcher: Searcher, facets: FacetCache, docnum: int) -> set[int]:
-        """The article and every other article of its story cluster."""
-        cluster = facets.clusters.get(docnum)
-        if not cluster:
-            return {docnum}
-        return set(searcher.docs_for_query(wq.Term("cluster", cluster))) | {docnum}
 
 
 @dataclass(frozen=True)
@@ -800,31 +791,32 @@ class RecencyBM25F(NewsBM25F):
 
 
 class ClusterFacet(FacetType):
-    """Groups documents by story cluster, from the per-generation docnum -> cluster table.
+    """Groups documents by story, from the per-generation story numbers (FacetCache).
 
     Whoosh's own FieldFacet over the unsortable ``cluster`` field numbers the values
     from 0, and its collapser takes key 0 for "no group": the first cluster in
-    alphabetical order would never collapse. Cluster ids are never empty, and an
-    article without one gets "", which Whoosh leaves uncollapsed as it should.
+    alphabetical order would never collapse. Here story n is key n + 1, and an article
+    without a cluster (a negative number) gets 0, which Whoosh leaves uncollapsed as it
+    should.
     """
 
-    def __init__(self, clusters: dict[int, str]) -> None:
-        self.clusters = clusters
+    def __init__(self, story_keys: np.ndarray) -> None:
+        self.story_keys = story_keys
 
     def categorizer(self, global_searcher: Searcher) -> Categorizer:
-        return _ClusterCategorizer(self.clusters)
+        return _ClusterCategorizer(self.story_keys)
 
 
 class _ClusterCategorizer(Categorizer):
-    def __init__(self, clusters: dict[int, str]) -> None:
-        self.clusters = clusters
+    def __init__(self, story_keys: np.ndarray) -> None:
+        self.story_keys = story_keys
         self.offset = 0
 
     def set_searcher(self, segment_searcher: Searcher, docoffset: int) -> None:
         self.offset = docoffset
 
-    def key_for(self, matcher: Any, segment_docnum: int) -> str:
-        return self.clusters.get(self.offset + segment_docnum, "")
+    def key_for(self, matcher: Any, segment_docnum: int) -> int:
+        return max(int(self.story_keys[self.offset + segment_docnum]) + 1, 0)
 
 
 class FinalScoreFacet(FacetType):
@@ -914,7 +906,7 @@ def brief_json(fields: dict[str, Any], score: float | None) -> dict[str, Any]:
     }
 
 
-def hit_json(hit: Any, sort: str, cluster_sizes: dict[str, int]) -> dict[str, Any]:
+def hit_json(hit: Any, sort: str, cluster_size: int) -> dict[str, Any]:
     fields = hit.fields()
     return {
         "id": fields["id"],
@@ -926,17 +918,17 @@ def hit_json(hit: Any, sort: str, cluster_sizes: dict[str, int]) -> dict[str, An
         "entities": entities_json(fields),
         "snippet": snippets.snippet(hit),
         "score": round(hit.score, 4) if sort == "relevance" and hit.score is not None else None,
-        **cluster_json(fields, cluster_sizes),
+        **cluster_json(fields, cluster_size),
     }
 
 
-def cluster_json(fields: dict[str, Any], cluster_sizes: dict[str, int]) -> dict[str, Any]:
+def cluster_json(fields: dict[str, Any], cluster_size: int) -> dict[str, Any]:
     """The article's story cluster (search.dedup) and how many indexed articles it has.
 
     An article indexed before clusters existed has no cluster field: it is its own.
     """
     cluster = fields.get("cluster") or fields["id"]
-    return {"cluster": cluster, "cluster_size": cluster_sizes.get(cluster, 1)}
+    return {"cluster": cluster, "cluster_size": cluster_size}
 
 
 def entities_json(fields: dict[str, Any]) -> dict[str, list[str]]:
@@ -944,7 +936,7 @@ def entities_json(fields: dict[str, Any]) -> dict[str, list[str]]:
     return {kind: list(stored.get(kind, [])) for kind in ENTITY_KINDS}
 
 
-def article_json(fields: dict[str, Any], cluster_sizes: dict[str, int]) -> dict[str, Any]:
+def article_json(fields: dict[str, Any], cluster_size: int) -> dict[str, Any]:
     return {
         "id": fields["id"],
         "headline": fields.get("headline", ""),
@@ -959,7 +951,7 @@ def article_json(fields: dict[str, Any], cluster_sizes: dict[str, int]) -> dict[
         "path": fields.get("path", ""),
         "content_hash": fields.get("content_hash", ""),
         "warnings": list(fields.get("warnings") or []),
-        **cluster_json(fields, cluster_sizes),
+        **cluster_json(fields, cluster_size),
     }
 
 
