@@ -69,19 +69,22 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     table = FacetTable()
     if fieldname not in reader.schema:
         return table
-    pair_docs, pair_values = [], []
+    arrays = []
     for raw in reader.lexicon(fieldname):
-        value = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        table.values.append(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
         # Postings come in document order: ascending and distinct.
-        docs = np.fromiter(reader.postings(fieldname, raw).all_ids(), dtype=np.int64)
-        table.docs_by_value[value] = docs
+        arrays.append(np.fromiter(reader.postings(fieldname, raw).all_ids(), dtype=np.int64))
+    if not arrays:
+        return table
+    # A value's documents are a view into the pairs: held once, not twice.
+    table.pair_docs = np.concatenate(arrays)
+    sizes = [len(docs) for docs in arrays]
+    table.pair_values = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    start = 0
+    for value, size in zip(table.values, sizes, strict=True):
+        table.docs_by_value[value] = table.pair_docs[start : start + size]
         table.values_by_folded.setdefault(value.casefold(), []).append(value)
-        pair_docs.append(docs)
-        pair_values.append(np.full(len(docs), len(table.values), dtype=np.int64))
-        table.values.append(value)
-    if pair_docs:
-        table.pair_docs = np.concatenate(pair_docs)
-        table.pair_values = np.concatenate(pair_values)
+        start += size
     return table
 
 

@@ -109,7 +109,8 @@ class Postings:
         return docs, freqs
 
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:
-        """Every document's length in the field, as Whoosh's scorer reads it."""
+        """Every document's length in the field as Whoosh stores it, one byte each
+        (``_LENGTHS`` reads a byte as the length Whoosh's scorer uses)."""
         with self._lock:
             found = self._lengths.get(fieldname)
         if found is None:
@@ -191,7 +192,7 @@ def read_lengths(reader: Any, fieldname: str, doc_count: int) -> np.ndarray:
             continue
         raw = column._dbfile.get(column._basepos, column._count)
         lengths[offset : offset + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-    return _LENGTHS[lengths]
+    return lengths
 
 
 def evaluate(query: wq.Query, searcher: Searcher, postings: Postings) -> Scored | None:
@@ -374,7 +375,7 @@ def _term(query: wq.Term, searcher: Searcher, postings: Postings) -> Scored:
         k1 = weighting.K1
         idf = searcher.idf(fieldname, text)
         average = searcher.avg_field_length(fieldname) or 1
-        lengths = postings.lengths(reader, fieldname)[docs]
+        lengths = _LENGTHS[postings.lengths(reader, fieldname)[docs]]
         tf = freqs.astype(np.float64)
         scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
     return Scored(docs, scores).boosted(query.boost)
