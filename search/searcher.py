@@ -37,7 +37,7 @@ from search.query import ParsedQuery, check_expansions, newest_date, parse_query
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
 from search.scoring import NewsBM25F
 from search.spelling import Vocabulary, suggestion
-from search.storage import SharedMapStorage
+from search.storage import SharedFileStorage
 
 log = logging.getLogger(__name__)
 FloatOrArray = TypeVar("FloatOrArray", float, np.ndarray)
@@ -142,7 +142,7 @@ class ArticleIndex:
                     "Build one first with: newsearch index PATH"
                 )
             # Every thread's reader shares one map of each segment file, not a copy each.
-            storage = SharedMapStorage(str(self.index_dir))
+            storage = SharedFileStorage(str(self.index_dir))
             self._ix = storage.open_index(INDEX_NAME)
         return self._ix
 

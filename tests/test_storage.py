@@ -1,4 +1,4 @@
-"""The shared, zero-copy segment maps read what Whoosh's own storage reads."""
+"""The shared segment files read what Whoosh's own storage reads."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from whoosh import query as wq
 
 from search.indexer import IndexSummary
 from search.schema import INDEX_NAME
-from search.storage import MappedFile, SharedMapStorage, shared_mapping
+from search.storage import READ_AHEAD, RangeFile, SharedFileStorage, shared_file
 
 
 def test_readers_see_the_same_documents_and_postings(
@@ -18,7 +18,7 @@ def test_readers_see_the_same_documents_and_postings(
 ) -> None:
     folder = sample_index[0]
     plain = whoosh_index.open_dir(folder, indexname=INDEX_NAME)
-    shared = SharedMapStorage(str(folder)).open_index(INDEX_NAME)
+    shared = SharedFileStorage(str(folder)).open_index(INDEX_NAME)
     with plain.searcher() as expected, shared.searcher() as actual:
         assert actual.doc_count_all() == expected.doc_count_all()
         for docnum in range(expected.doc_count_all()):
@@ -29,13 +29,13 @@ def test_readers_see_the_same_documents_and_postings(
         assert [(hit.docnum, hit.score) for hit in actual.search(query, limit=None)] == wanted
 
 
-def test_threads_share_one_map_per_segment_file(
+def test_threads_share_one_descriptor_per_segment_file(
     sample_index: tuple[Path, IndexSummary],
 ) -> None:
-    storage = SharedMapStorage(str(sample_index[0]))
+    storage = SharedFileStorage(str(sample_index[0]))
     segments = [name for name in storage.list() if name.endswith(".seg")]
     assert segments  # the sample index is one compound segment
-    opened: list[MappedFile] = []
+    opened: list[RangeFile] = []
 
     def open_one() -> None:
         opened.append(storage.open_file(segments[0]))
@@ -45,8 +45,30 @@ def test_threads_share_one_map_per_segment_file(
         thread.start()
     for thread in threads:
         thread.join()
-    mapping = shared_mapping(str((sample_index[0] / segments[0]).resolve()))
-    assert all(file._mapping is mapping for file in opened)
-    # Each file keeps its own position over the one map.
+    shared = shared_file(str((sample_index[0] / segments[0]).resolve()))
+    assert all(file._buf.file is shared for file in opened)
+    # Each file keeps its own position over the one descriptor.
     opened[0].seek(8)
     assert opened[1].tell() == 0
+
+
+def test_reads_match_the_file_across_the_read_ahead(tmp_path: Path) -> None:
+    data = bytes(range(256)) * (3 * READ_AHEAD // 256) + b"line one\nline two\n"
+    path = tmp_path / "blob.seg"
+    path.write_bytes(data)
+    storage = SharedFileStorage(str(tmp_path))
+    whole = storage.open_file("blob.seg")
+    assert whole.get(5, 10) == data[5:15]
+    inner = whole.subset(100, len(data) - 100)
+    assert inner.get(0, 4) == data[100:104]
+    assert inner._buf[3] == data[103] and inner._buf[-1] == data[-1]
+    # Reads that cross the read-ahead window's edge, then a jump back.
+    inner.seek(READ_AHEAD - 10)
+    assert inner.read(30) == data[100 + READ_AHEAD - 10 : 100 + READ_AHEAD + 20]
+    assert inner.read(2 * READ_AHEAD) == data[100 + READ_AHEAD + 20 : 100 + 3 * READ_AHEAD + 20]
+    inner.seek(0)
+    assert inner.read(3) == data[100:103]
+    inner.seek(len(data) - 100 - 18)
+    assert inner.file.readline() == b"line one\n"
+    assert inner.read() == b"line two\n"
+    assert inner.read(5) == b""
