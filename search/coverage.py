@@ -6,7 +6,6 @@ whole result set is one array operation and no stored-field reads.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -38,6 +37,22 @@ def bucket_start(day: date, bucket: str) -> date:
     return day
 
 
+_DAY_ONE = np.datetime64("0001-01-01", "D")  # ordinal 1, a Monday
+
+
+def bucket_starts(ordinals: np.ndarray, bucket: str) -> np.ndarray:
+    """``bucket_start`` of each day ordinal, as ordinals, in one array operation."""
+    if bucket == "day":
+        return ordinals
+    if bucket == "week":
+        return ordinals - (ordinals - 1) % 7
+    days = _DAY_ONE + (ordinals - 1).astype("timedelta64[D]")
+    unit = "M" if bucket == "month" else "Y"
+    return (days.astype(f"datetime64[{unit}]").astype("datetime64[D]") - _DAY_ONE).astype(
+        np.int64
+    ) + 1
+
+
 def next_start(start: date, bucket: str) -> date:
     if bucket == "day":
         return start + timedelta(days=1)
@@ -66,9 +81,7 @@ def coverage(days: np.ndarray) -> dict[str, Any]:
     in coverage show as gaps."""
     dated = days[days >= 0]
     undated = len(days) - len(dated)
-    ordinals, per_day = distinct_counts(dated)
-    by_day = dict(zip(ordinals.tolist(), per_day.tolist(), strict=True))
-    if not by_day:
+    if not len(dated):
         return {
             "bucket": None,
             "from": None,
@@ -77,11 +90,13 @@ def coverage(days: np.ndarray) -> dict[str, Any]:
             "undated": undated,
             "series": [],
         }
-    first, last = date.fromordinal(min(by_day)), date.fromordinal(max(by_day))
+    first, last = date.fromordinal(int(dated.min())), date.fromordinal(int(dated.max()))
     bucket = choose_bucket(first, last)
-    counts: Counter[date] = Counter()
-    for ordinal, count in by_day.items():
-        counts[bucket_start(date.fromordinal(ordinal), bucket)] += count
+    starts, per_bucket = distinct_counts(bucket_starts(dated, bucket))
+    counts = {
+        date.fromordinal(start): count
+        for start, count in zip(starts.tolist(), per_bucket.tolist(), strict=True)
+    }
     series = []
     start = bucket_start(first, bucket)
     while start <= last:
@@ -99,7 +114,7 @@ def coverage(days: np.ndarray) -> dict[str, Any]:
         "bucket": bucket,
         "from": first.isoformat(),
         "to": last.isoformat(),
-        "dated": sum(by_day.values()),
+        "dated": len(dated),
         "undated": undated,
         "series": series,
     }

@@ -11,7 +11,7 @@ import pytest
 from whoosh import query as wq
 
 from search import cursor
-from search.coverage import choose_bucket, coverage
+from search.coverage import BUCKETS, bucket_start, bucket_starts, choose_bucket, coverage
 from search.errors import InvalidRequest, NotFound
 from search.export import csv_lines, safe_cell
 from search.markup import body_html
@@ -133,3 +133,16 @@ def test_export_lists_every_match(articles: ArticleIndex) -> None:
     total, rows = articles.export(SearchRequest(q="Bristol", per_page=1))
     listed = list(rows)
     assert total == len(listed) == articles.search(SearchRequest(q="Bristol"))["total"]
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_bucket_starts_in_bulk_are_the_per_day_starts(bucket: str) -> None:
+    rng = np.random.default_rng(7)
+    ordinals = np.concatenate(
+        [
+            rng.integers(date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal(), 500),
+            np.arange(date(2023, 12, 20).toordinal(), date(2024, 3, 5).toordinal()),
+        ]
+    )
+    expected = [bucket_start(date.fromordinal(o), bucket).toordinal() for o in ordinals.tolist()]
+    assert bucket_starts(ordinals, bucket).tolist() == expected

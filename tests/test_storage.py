@@ -68,6 +68,7 @@ def test_reads_match_the_file_across_the_read_ahead(tmp_path: Path) -> None:
     assert inner.read(2 * READ_AHEAD) == data[100 + READ_AHEAD + 20 : 100 + 3 * READ_AHEAD + 20]
     inner.seek(0)
     assert inner.read(3) == data[100:103]
+    assert inner.file.peek(1)[:2] == data[103:105] and inner.tell() == 3
     inner.seek(len(data) - 100 - 18)
     assert inner.file.readline() == b"line one\n"
     assert inner.read() == b"line two\n"
