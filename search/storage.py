@@ -99,6 +99,7 @@ class _RangeIO:
 
     def __init__(self, data: FileRange) -> None:
         self._data = data
+        self._size = len(data)
         self._pos = 0
         self._ahead = b""
         self._ahead_at = 0
@@ -111,16 +112,16 @@ class _RangeIO:
         return self._ahead[start - self._ahead_at : end - self._ahead_at]
 
     def read(self, size: int | None = -1) -> bytes:
-        start = min(self._pos, len(self._data))
-        end = len(self._data) if size is None or size < 0 else min(start + size, len(self._data))
+        start = min(self._pos, self._size)
+        end = self._size if size is None or size < 0 else min(start + size, self._size)
         self._pos = end
         return self._bytes(start, end)
 
     def peek(self, size: int = 0) -> bytes:
         """What follows, without moving: at least one byte before the end, at most the
         read-ahead."""
-        start = min(self._pos, len(self._data))
-        return self._bytes(start, min(start + READ_AHEAD, len(self._data)))
+        start = min(self._pos, self._size)
+        return self._bytes(start, min(start + READ_AHEAD, self._size))
 
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(memoryview(buffer)))
@@ -128,8 +129,8 @@ class _RangeIO:
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
-        start = min(self._pos, len(self._data))
-        limit = len(self._data) if size is None or size < 0 else min(start + size, len(self._data))
+        start = min(self._pos, self._size)
+        limit = self._size if size is None or size < 0 else min(start + size, self._size)
         # Pickle calls readline only for its rare text opcodes: a byte-wise scan is enough.
         end = start
         while end < limit:
@@ -143,7 +144,7 @@ class _RangeIO:
         if whence == os.SEEK_CUR:
             offset += self._pos
         elif whence == os.SEEK_END:
-            offset += len(self._data)
+            offset += self._size
         if offset < 0:
             raise ValueError("negative seek position")
         self._pos = offset
@@ -168,6 +169,12 @@ class RangeFile(BufferFile):
         self.onclose = None
         self.is_real = False
         self.is_closed = False
+
+    def get(self, position: int, length: int) -> bytes:
+        # BufferFile.get, without a FileRange made for each read.
+        data = self._buf
+        start = data.start + min(max(position, 0), len(data))
+        return data.file.read(start, max(0, min(data.start + position + length, data.end) - start))
 
     def subset(self, position: int, length: int, name: str | None = None) -> RangeFile:
         return RangeFile(self._buf[position : position + length], name=name or self._name)

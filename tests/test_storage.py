@@ -73,3 +73,12 @@ def test_reads_match_the_file_across_the_read_ahead(tmp_path: Path) -> None:
     assert inner.file.readline() == b"line one\n"
     assert inner.read() == b"line two\n"
     assert inner.read(5) == b""
+
+
+def test_get_clamps_to_the_range_as_a_buffer_slice_does(tmp_path: Path) -> None:
+    data = bytes(range(200))
+    (tmp_path / "small.seg").write_bytes(data)
+    inner = SharedFileStorage(str(tmp_path)).open_file("small.seg").subset(50, 100)
+    expected = data[50:150]
+    for position, length in [(0, 10), (95, 10), (100, 5), (120, 5), (0, 1000), (99, 1)]:
+        assert inner.get(position, length) == expected[position : position + length]
