@@ -38,9 +38,10 @@ from whoosh.util.numeric import byte_to_length
 from search.analysis import InLanguages
 from search.docset import DocSet
 
-# Postings held per index generation (12 bytes each as int64 id + float32 frequency),
-# least recently used first out: about 100 MB.
-CACHE_POSTINGS = 8_000_000
+# Postings held per index generation (8 bytes each: int32 id, float32 frequency), least
+# recently used first out: about 128 MB, a few dozen of a million articles' commonest
+# words.
+CACHE_POSTINGS = 16_000_000
 # Whoosh stores a field length as one byte; byte 0 means "no length", read as 1.
 _LENGTHS = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -104,6 +105,8 @@ class Postings:
         keep = self.live[docs]
         if not keep.all():
             docs, freqs = docs[keep], freqs[keep]
+        if self.doc_count < 2**31:
+            docs = docs.astype(np.int32)
         with self._lock:
             if key not in self._terms:
                 self._terms[key] = (docs, freqs)
