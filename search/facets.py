@@ -19,7 +19,7 @@ from whoosh.reading import IndexReader
 from search.analysis import query_languages
 from search.coverage import coverage
 from search.docset import DocSet, distinct_counts
-from search.postings import doc_array, doc_mask
+from search.postings import doc_array, doc_mask, field_postings
 from search.schema import ENTITY_TAG_FIELDS, FACET_FIELDS
 
 
@@ -69,11 +69,9 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
     table = FacetTable()
     if fieldname not in reader.schema:
         return table
-    arrays = []
-    for raw in reader.lexicon(fieldname):
-        table.values.append(raw.decode("utf-8") if isinstance(raw, bytes) else str(raw))
-        # Postings come in document order: ascending and distinct.
-        arrays.append(np.fromiter(reader.postings(fieldname, raw).all_ids(), dtype=np.int64))
+    terms = field_postings(reader, fieldname)
+    table.values = [value for value, _ in terms]
+    arrays = [docs for _, docs in terms]
     if not arrays:
         return table
     # A value's documents are a view into the pairs: held once, not twice.
@@ -91,15 +89,13 @@ def load_table(reader: IndexReader, fieldname: str) -> FacetTable:
 def story_table(reader: IndexReader) -> tuple[np.ndarray, np.ndarray]:
     """Per document, the number of its story cluster (search.dedup), and per number, how
     many live articles the story has. An article without a cluster gets a negative number
-    of its own. Read from postings, which skip deleted documents (``doc_frequency`` still
-    counts replaced documents until their segment is merged)."""
+    of its own. Read from the live postings (``doc_frequency`` still counts replaced
+    documents until their segment is merged)."""
     keys = -1 - np.arange(reader.doc_count_all(), dtype=np.int64)
-    number = 0
-    if "cluster" in reader.schema:
-        for raw in reader.lexicon("cluster"):
-            keys[np.fromiter(reader.postings("cluster", raw).all_ids(), dtype=np.int64)] = number
-            number += 1
-    return keys, np.bincount(keys[keys >= 0], minlength=number)
+    terms = field_postings(reader, "cluster") if "cluster" in reader.schema else []
+    for number, (_, docs) in enumerate(terms):
+        keys[docs] = number
+    return keys, np.bincount(keys[keys >= 0], minlength=len(terms))
 
 
 def column_values(reader: IndexReader, fieldname: str) -> np.ndarray:

@@ -165,6 +165,46 @@ def read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray,
     return np.concatenate(docs), np.concatenate(freqs)
 
 
+def field_postings(reader: Any, fieldname: str) -> list[tuple[str, np.ndarray]]:
+    """Every term of a field (decoded, in lexicon order) with its live documents, ascending.
+
+    For the per-generation tables of fields with a value or a few per document (story
+    clusters, days, facets). Each segment's term table is read in one pass, and a term in
+    one or two documents is read from it alone: its entry holds its first and last
+    document (Whoosh's inlined postings would too, but its writer never inlines: its
+    limit test is ``len < 1``). Only longer postings are read from the postings file. A
+    ``reader.postings`` call per term took 10 s for the 89,000 story clusters of a
+    100,000-article index.
+    """
+    found: dict[bytes, list[np.ndarray]] = {}
+    for leaf, offset in reader.leaf_readers():
+        if fieldname not in leaf.schema:
+            continue
+        fmt = leaf.schema[fieldname].format
+        for (name, text), info in leaf._terms.items_from(fieldname, b""):
+            if name != fieldname:
+                break
+            if info.is_inlined():
+                ids = np.array(info.inlined_postings()[0], dtype=np.int64)
+            elif info.doc_frequency() <= 2:
+                ids = np.array(sorted({info.min_id(), info.max_id()}), dtype=np.int64)
+            else:
+                ids, _ = matcher_arrays(leaf._terms.matcher(fieldname, text, fmt))
+            found.setdefault(text, []).append(ids + offset)
+    live = None
+    if reader.has_deletions():
+        live = np.zeros(reader.doc_count_all(), dtype=bool)
+        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    terms = []
+    for text in sorted(found):
+        parts = found[text]
+        docs = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if live is not None:
+            docs = docs[live[docs]]
+        terms.append((text.decode("utf-8"), docs))
+    return terms
+
+
 def matcher_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a leaf matcher, block by block where Whoosh has blocks."""
     if not isinstance(matcher, W3LeafMatcher):  # inlined postings: a term in one document

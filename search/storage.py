@@ -31,6 +31,8 @@ from whoosh.filedb.structfile import BufferFile
 # ahead this much, and offers it to pickle through ``peek`` so that pickle parses the
 # header in one call rather than some twenty small reads.
 READ_AHEAD = 8192
+# Reads up to this size are served from (and fill) a file's read-ahead window.
+SMALL_READ = 512
 
 
 class SegmentFile:
@@ -169,12 +171,23 @@ class RangeFile(BufferFile):
         self.onclose = None
         self.is_real = False
         self.is_closed = False
+        self._ahead: tuple[int, bytes] = (0, b"")
 
     def get(self, position: int, length: int) -> bytes:
-        # BufferFile.get, without a FileRange made for each read.
+        # BufferFile.get, without a FileRange made for each read; small reads (term table
+        # entries, read one after another when a field's terms are listed) come from
+        # the read-ahead window.
         data = self._buf
-        start = data.start + min(max(position, 0), len(data))
-        return data.file.read(start, max(0, min(data.start + position + length, data.end) - start))
+        start = min(max(position, 0), len(data))
+        end = max(start, min(position + length, len(data)))
+        if end - start > SMALL_READ:
+            return data.file.read(data.start + start, end - start)
+        ahead_at, ahead = self._ahead
+        if not (ahead_at <= start and end <= ahead_at + len(ahead)):
+            size = min(READ_AHEAD, len(data) - start)
+            ahead_at, ahead = start, data.file.read(data.start + start, size)
+            self._ahead = (ahead_at, ahead)
+        return ahead[start - ahead_at : end - ahead_at]
 
     def subset(self, position: int, length: int, name: str | None = None) -> RangeFile:
         return RangeFile(self._buf[position : position + length], name=name or self._name)

@@ -11,7 +11,7 @@ from whoosh import index as whoosh_index
 from search import postings
 from search.config import RANKING
 from search.indexer import index_paths
-from search.postings import Postings, Scored, evaluate, ranked
+from search.postings import Postings, Scored, evaluate, field_postings, ranked
 from search.query import parse_query
 from search.schema import INDEX_NAME
 from search.scoring import NewsBM25F
@@ -267,3 +267,17 @@ def test_exact_phrase_runs_equal_the_span_walk():
         words = rng.randint(2, 4)
         positions = tuple(sorted(rng.sample(range(30), rng.randint(1, 6))) for _ in range(words))
         assert postings.has_spans(positions, 1) == span_walk(positions), positions
+
+
+@pytest.mark.parametrize("fieldname", ["cluster", "lang", "day", "body"])
+def test_field_postings_are_the_live_postings_of_every_term(searcher, fieldname: str) -> None:
+    reader = searcher.reader()
+    assert reader.has_deletions() and len(list(reader.leaf_readers())) == 2
+    expected = [
+        (raw.decode("utf-8"), list(reader.postings(fieldname, raw).all_ids()))
+        for raw in reader.lexicon(fieldname)
+    ]
+    found = [(text, docs.tolist()) for text, docs in field_postings(reader, fieldname)]
+    assert found == expected
+    if fieldname == "body":  # long postings, read from the postings file, are covered too
+        assert max(len(docs) for _, docs in found) > 100

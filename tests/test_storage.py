@@ -80,5 +80,6 @@ def test_get_clamps_to_the_range_as_a_buffer_slice_does(tmp_path: Path) -> None:
     (tmp_path / "small.seg").write_bytes(data)
     inner = SharedFileStorage(str(tmp_path)).open_file("small.seg").subset(50, 100)
     expected = data[50:150]
-    for position, length in [(0, 10), (95, 10), (100, 5), (120, 5), (0, 1000), (99, 1)]:
+    cases = [(0, 10), (95, 10), (100, 5), (120, 5), (0, 1000), (99, 1), (40, 20), (3, 2)]
+    for position, length in cases:
         assert inner.get(position, length) == expected[position : position + length]
