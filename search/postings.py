@@ -42,6 +42,13 @@ from search.docset import DocSet
 # recently used first out: about 128 MB, a few dozen of a million articles' commonest
 # words.
 CACHE_POSTINGS = 16_000_000
+# Besides those, the longest postings lists of the searched fields are read when the
+# generation is opened and held for its life, up to this many postings (about 64 MB):
+# all lists of more than PINNED_MIN documents of a 24,000-article index, the commonest
+# words of a million-article one. They are the costly ones to read (a block of 128
+# postings at a time, positions and all); a short list is one or two blocks.
+PINNED_POSTINGS = 8_000_000
+PINNED_MIN = 64
 # Whoosh stores a field length as one byte; byte 0 means "no length", read as 1.
 _LENGTHS = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -91,22 +98,39 @@ class Postings:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0
+        self._pinned: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
+
+    def pin_longest(self, reader: Any, fieldnames: Iterable[str]) -> None:
+        """Read and hold the longest postings lists of ``fieldnames`` (PINNED_POSTINGS)."""
+        sizes: dict[tuple[str, bytes], int] = {}
+        for leaf, _ in reader.leaf_readers():
+            for fieldname in fieldnames:
+                if fieldname not in leaf.schema:
+                    continue
+                for (name, text), info in leaf._terms.items_from(fieldname, b""):
+                    if name != fieldname:
+                        break
+                    if info.doc_frequency() > PINNED_MIN:
+                        sizes[(name, text)] = sizes.get((name, text), 0) + info.doc_frequency()
+        budget = PINNED_POSTINGS
+        for key, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+            if size <= budget:
+                budget -= size
+                self._pinned[key] = self._read(reader, *key)
 
     def term(self, reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The live documents with the term, ascending, and its frequency in each."""
         key = (fieldname, text)
+        pinned = self._pinned.get(key)
+        if pinned is not None:
+            return pinned
         with self._lock:
             found = self._terms.get(key)
             if found is not None:
                 self._terms.move_to_end(key)
                 return found
-        docs, freqs = read_postings(reader, fieldname, text)
-        keep = self.live[docs]
-        if not keep.all():
-            docs, freqs = docs[keep], freqs[keep]
-        if self.doc_count < 2**31:
-            docs = docs.astype(np.int32)
+        docs, freqs = self._read(reader, fieldname, text)
         with self._lock:
             if key not in self._terms:
                 self._terms[key] = (docs, freqs)
@@ -114,6 +138,15 @@ class Postings:
                 while self._held > CACHE_POSTINGS and len(self._terms) > 1:
                     _, (old, _) = self._terms.popitem(last=False)
                     self._held -= len(old)
+        return docs, freqs
+
+    def _read(self, reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
+        docs, freqs = read_postings(reader, fieldname, text)
+        keep = self.live[docs]
+        if not keep.all():
+            docs, freqs = docs[keep], freqs[keep]
+        if self.doc_count < 2**31:
+            docs = docs.astype(np.int32)
         return docs, freqs
 
     def lengths(self, reader: Any, fieldname: str) -> np.ndarray:

@@ -34,7 +34,7 @@ from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
 from search.models import ENTITY_KINDS
 from search.postings import Postings, Scored
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
-from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME
+from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, SEARCHED_FIELDS
 from search.scoring import NewsBM25F
 from search.spelling import Vocabulary, suggestion
 from search.storage import SharedFileStorage
@@ -188,7 +188,13 @@ class ArticleIndex:
 
     def postings(self, searcher: Searcher) -> Postings:
         """The generation's postings as arrays (search.postings), shared by all threads."""
-        return self._per_generation("postings", searcher, lambda: Postings(searcher.reader()))
+
+        def build() -> Postings:
+            tables = Postings(searcher.reader())
+            tables.pin_longest(searcher.reader(), SEARCHED_FIELDS)
+            return tables
+
+        return self._per_generation("postings", searcher, build)
 
     def scored(self, searcher: Searcher, query: wq.Query, allowed: DocSet | None) -> Scored | None:
         """The documents a plain query matches within ``allowed``, with their BM25F
@@ -229,16 +235,22 @@ class ArticleIndex:
     def count(self) -> int:
         return self.searcher().doc_count()
 
+    def prepare(self, searcher: Searcher) -> FacetCache:
+        """Build the generation's tables that matching and ranking read, before a query's
+        clock starts: building them once after a commit is the index's cost, not the
+        query's. Returns the facet tables."""
+        facets = self.facet_cache(searcher)
+        self.vectors(searcher)
+        self.postings(searcher)
+        self.vocabulary(searcher)
+        return facets
+
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Run one search. Raises InvalidRequest or QueryError for a bad request."""
         started = time.perf_counter()
         searcher = self.searcher()
-        facets = self.facet_cache(searcher)
-        self.vectors(searcher)
-        self.postings(searcher)
+        facets = self.prepare(searcher)
         vocabulary = self.vocabulary(searcher)
-        # The clock starts after the per-generation tables: building them once after a
-        # commit is the index's cost, not this query's.
         deadline = time.perf_counter() + LIMITS.search_seconds
         match = self.match(request, searcher, facets, deadline)
         start = (request.page - 1) * request.per_page
@@ -322,7 +334,7 @@ class ArticleIndex:
     def summary(self, request: SearchRequest) -> dict[str, Any]:
         """The matches' facets and coverage, without ranking or snippets."""
         searcher = self.searcher()
-        facets = self.facet_cache(searcher)
+        facets = self.prepare(searcher)
         match = self.match(request, searcher, facets, time.perf_counter() + LIMITS.search_seconds)
         return {
             "query": request.q,
@@ -339,7 +351,7 @@ class ArticleIndex:
         count, and the rows, read one at a time as the iterator is consumed."""
         request = replace(request, collapse=False)
         searcher = self.searcher()
-        facets = self.facet_cache(searcher)
+        facets = self.prepare(searcher)
         deadline = time.perf_counter() + LIMITS.search_seconds
         match = self.match(request, searcher, facets, deadline)
         results = self.rank(request, searcher, match, facets, deadline, limit=None)

@@ -281,3 +281,29 @@ def test_field_postings_are_the_live_postings_of_every_term(searcher, fieldname:
     assert found == expected
     if fieldname == "body":  # long postings, read from the postings file, are covered too
         assert max(len(docs) for _, docs in found) > 100
+
+
+def test_pinned_postings_are_the_ones_read_on_demand(searcher, monkeypatch) -> None:
+    monkeypatch.setattr(postings, "PINNED_MIN", 20)
+    monkeypatch.setattr(postings, "PINNED_POSTINGS", 3000)
+    reader = searcher.reader()
+    pinned = Postings(reader)
+    pinned.pin_longest(reader, ["headline", "body"])
+    assert pinned._pinned
+    assert sum(len(docs) for docs, _ in pinned._pinned.values()) <= 3000
+    longest = max(pinned._pinned, key=lambda key: len(pinned._pinned[key][0]))
+    assert reader.doc_frequency(*longest) == max(
+        reader.doc_frequency("body", text) for text in reader.lexicon("body")
+    )
+    plain = Postings(reader)
+    for key, (docs, freqs) in pinned._pinned.items():
+        assert reader.doc_frequency(*key) > 20
+        expected_docs, expected_freqs = plain.term(reader, *key)
+        assert docs.tolist() == expected_docs.tolist()
+        assert freqs.tolist() == expected_freqs.tolist()
+        assert pinned.term(reader, *key)[0] is docs
+    for query in QUERIES:
+        parsed = parse_query(query, RANKING, None).query
+        a, b = evaluate(parsed, searcher, pinned), evaluate(parsed, searcher, plain)
+        assert a is not None and b is not None
+        assert a.docs.tolist() == b.docs.tolist() and a.scores.tolist() == b.scores.tolist()
