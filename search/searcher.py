@@ -141,7 +141,8 @@ class ArticleIndex:
                     f"There is no index in {self.index_dir}. "
                     "Build one first with: newsearch index PATH"
                 )
-            # Every thread's reader shares one map of each segment file, not a copy each.
+            # Every thread's reader reads each segment file through one shared descriptor,
+            # without a copy of it each.
             storage = SharedFileStorage(str(self.index_dir))
             self._ix = storage.open_index(INDEX_NAME)
         return self._ix
