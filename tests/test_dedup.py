@@ -152,8 +152,10 @@ def planted_signatures(count: int, seed: int = 7) -> np.ndarray:
     return values
 
 
-def test_band_index_finds_what_datasketch_finds_across_flushes_and_merges(monkeypatch):
+@pytest.mark.parametrize("max_run", [BandIndex.MAX_RUN, 2000])
+def test_band_index_finds_what_datasketch_finds_across_flushes_and_merges(monkeypatch, max_run):
     monkeypatch.setattr(BandIndex, "BUFFER", 7)  # many runs and merges in 300 rows
+    monkeypatch.setattr(BandIndex, "MAX_RUN", max_run)  # 2000 keys: 47 articles a run
     values = planted_signatures(300)
     bands, reference = BandIndex(), MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
     for row, hashvalues in enumerate(values):
@@ -163,6 +165,9 @@ def test_band_index_finds_what_datasketch_finds_across_flushes_and_merges(monkey
         bands.insert(row, band_keys(hashvalues))
         reference.insert(row, lean)
     assert len(bands._runs) > 1 and bands._pending  # the query really crossed runs and buffer
+    assert all(len(keys) <= max_run for keys, _ in bands._runs)
+    if max_run < BandIndex.MAX_RUN:
+        assert len(bands._runs) >= 300 * LSH_BANDS // max_run
 
 
 def test_clusters_match_as_datasketch_lsh_with_candidate_by_candidate_containment(monkeypatch):
