@@ -324,8 +324,13 @@ def bench_project(
     overall.wall = time.perf_counter() - started
     for timing in kinds.values():
         timing.wall = sum(timing.seconds)
+    # The 1M target leaves out queries of a single very common word.
+    uncommon = Timings(
+        [t for kind, timing in kinds.items() if kind != "term_common" for t in timing.seconds]
+    )
     return {
         "overall": overall.summary(),
+        "not_single_common_word": uncommon.summary(),
         "kinds": {k: t.summary() for k, t in sorted(kinds.items())},
     }
 
