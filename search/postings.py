@@ -106,7 +106,7 @@ class Postings:
         sizes: dict[tuple[str, bytes], int] = {}
         for leaf, _ in reader.leaf_readers():
             for fieldname in fieldnames:
-                if fieldname not in leaf.schema:
+                if fieldname not in leaf.schema or not hasattr(leaf, "_terms"):  # empty index
                     continue
                 for (name, text), info in leaf._terms.items_from(fieldname, b""):
                     if name != fieldname:
@@ -211,7 +211,7 @@ def field_postings(reader: Any, fieldname: str) -> list[tuple[str, np.ndarray]]:
     """
     found: dict[bytes, list[np.ndarray]] = {}
     for leaf, offset in reader.leaf_readers():
-        if fieldname not in leaf.schema:
+        if fieldname not in leaf.schema or not hasattr(leaf, "_terms"):  # an empty index
             continue
         fmt = leaf.schema[fieldname].format
         for (name, text), info in leaf._terms.items_from(fieldname, b""):

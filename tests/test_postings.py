@@ -307,3 +307,16 @@ def test_pinned_postings_are_the_ones_read_on_demand(searcher, monkeypatch) -> N
         a, b = evaluate(parsed, searcher, pinned), evaluate(parsed, searcher, plain)
         assert a is not None and b is not None
         assert a.docs.tolist() == b.docs.tolist() and a.scores.tolist() == b.scores.tolist()
+
+
+def test_an_empty_index_has_no_postings_to_pin_or_list(tmp_path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    index_paths([empty], tmp_path / "index", entities=False, semantic=False)
+    ix = whoosh_index.open_dir(str(tmp_path / "index"), indexname=INDEX_NAME)
+    with ix.searcher() as opened:
+        reader = opened.reader()
+        tables = Postings(reader)
+        tables.pin_longest(reader, ["headline", "body"])
+        assert not tables._pinned and field_postings(reader, "cluster") == []
+    assert ArticleIndex(tmp_path / "index").search(SearchRequest(q="harbour"))["total"] == 0
