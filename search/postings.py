@@ -106,13 +106,10 @@ class Postings:
         sizes: dict[tuple[str, bytes], int] = {}
         for leaf, _ in reader.leaf_readers():
             for fieldname in fieldnames:
-                if fieldname not in leaf.schema or not hasattr(leaf, "_terms"):  # empty index
-                    continue
-                for (name, text), info in leaf._terms.items_from(fieldname, b""):
-                    if name != fieldname:
-                        break
+                for text, info in leaf_terms(leaf, fieldname):
                     if info.doc_frequency() > PINNED_MIN:
-                        sizes[(name, text)] = sizes.get((name, text), 0) + info.doc_frequency()
+                        key = (fieldname, text)
+                        sizes[key] = sizes.get(key, 0) + info.doc_frequency()
         budget = PINNED_POSTINGS
         for key, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
             if size <= budget:
@@ -198,6 +195,16 @@ def read_postings(reader: Any, fieldname: str, text: bytes) -> tuple[np.ndarray,
     return np.concatenate(docs), np.concatenate(freqs)
 
 
+def leaf_terms(leaf: Any, fieldname: str) -> Iterator[tuple[bytes, Any]]:
+    """A segment's terms of a field with their term-table entries, in one pass of the table."""
+    if fieldname not in leaf.schema or not hasattr(leaf, "_terms"):  # an empty index has none
+        return
+    for (name, text), info in leaf._terms.items_from(fieldname, b""):
+        if name != fieldname:
+            return
+        yield text, info
+
+
 def field_postings(reader: Any, fieldname: str) -> list[tuple[str, np.ndarray]]:
     """Every term of a field (decoded, in lexicon order) with its live documents, ascending.
 
@@ -211,17 +218,13 @@ def field_postings(reader: Any, fieldname: str) -> list[tuple[str, np.ndarray]]:
     """
     found: dict[bytes, list[np.ndarray]] = {}
     for leaf, offset in reader.leaf_readers():
-        if fieldname not in leaf.schema or not hasattr(leaf, "_terms"):  # an empty index
-            continue
-        fmt = leaf.schema[fieldname].format
-        for (name, text), info in leaf._terms.items_from(fieldname, b""):
-            if name != fieldname:
-                break
+        for text, info in leaf_terms(leaf, fieldname):
             if info.is_inlined():
                 ids = np.array(info.inlined_postings()[0], dtype=np.int64)
             elif info.doc_frequency() <= 2:
                 ids = np.array(sorted({info.min_id(), info.max_id()}), dtype=np.int64)
             else:
+                fmt = leaf.schema[fieldname].format
                 ids, _ = matcher_arrays(leaf._terms.matcher(fieldname, text, fmt))
             found.setdefault(text, []).append(ids + offset)
     live = None

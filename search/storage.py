@@ -31,7 +31,7 @@ from whoosh.filedb.structfile import BufferFile
 # ahead this much, and offers it to pickle through ``peek`` so that pickle parses the
 # header in one call rather than some twenty small reads.
 READ_AHEAD = 8192
-# Reads up to this size are served from (and fill) a file's read-ahead window.
+# Reads up to this size (term-table entries) are served from the read-ahead window.
 SMALL_READ = 512
 
 
@@ -47,7 +47,8 @@ class SegmentFile:
         return os.pread(self.fd, length, offset)
 
     def __del__(self) -> None:
-        os.close(self.fd)
+        if hasattr(self, "fd"):  # not when the open itself failed
+            os.close(self.fd)
 
 
 _FILES: weakref.WeakValueDictionary[tuple[str, int, int, int], SegmentFile] = (
@@ -171,7 +172,6 @@ class RangeFile(BufferFile):
         self.onclose = None
         self.is_real = False
         self.is_closed = False
-        self._ahead: tuple[int, bytes] = (0, b"")
 
     def get(self, position: int, length: int) -> bytes:
         # BufferFile.get, without a FileRange made for each read; small reads (term table
@@ -182,12 +182,7 @@ class RangeFile(BufferFile):
         end = max(start, min(position + length, len(data)))
         if end - start > SMALL_READ:
             return data.file.read(data.start + start, end - start)
-        ahead_at, ahead = self._ahead
-        if not (ahead_at <= start and end <= ahead_at + len(ahead)):
-            size = min(READ_AHEAD, len(data) - start)
-            ahead_at, ahead = start, data.file.read(data.start + start, size)
-            self._ahead = (ahead_at, ahead)
-        return ahead[start - ahead_at : end - ahead_at]
+        return self.file._bytes(start, end)
 
     def subset(self, position: int, length: int, name: str | None = None) -> RangeFile:
         return RangeFile(self._buf[position : position + length], name=name or self._name)
