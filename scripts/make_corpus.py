@@ -128,10 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("write the corpus outside the repository")
     started = time.perf_counter()
     pools = load_pools(data)
+    if not pools:
+        parser.error(f"no Reuters-21578, BBC or Wikinews articles under {data}")
     sizes = ", ".join(f"{p.name} {len(p.articles)}" for p in pools)
     print(f"pools: {sizes} articles", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
-    count = generate(pools, args.articles, args.seed, out)
+    # Written beside and renamed into place, so that a stopped run leaves no partial
+    # file for bench_scale to mistake for a finished corpus and reuse.
+    partial = out.with_name(out.name + ".partial")
+    count = generate(pools, args.articles, args.seed, partial)
+    partial.replace(out)
     seconds = time.perf_counter() - started
     print(f"wrote {count} articles to {out} in {seconds:.1f}s", file=sys.stderr)
     return 0
