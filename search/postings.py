@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import pickle
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -357,68 +355,122 @@ def _phrase(query: wq.Phrase, searcher: Searcher, postings: Postings) -> Scored:
     words = [_term(wq.Term(fieldname, text), searcher, postings) for text in texts]
     found = intersection(words)
     if len(texts) > 1 and len(found):
-        positions = [read_positions(reader, fieldname, text, found.docs) for text in texts]
-        keep = np.fromiter(
-            (has_spans(spans, query.slop) for spans in zip(*positions, strict=True)),
-            dtype=bool,
-            count=len(found),
-        )
+        keep = phrase_docs(reader, fieldname, texts, query.slop, found.docs)
         found = Scored(found.docs[keep], found.scores[keep])
     return found.boosted(query.boost)
 
 
-def read_positions(reader: Any, fieldname: str, text: bytes, docs: np.ndarray) -> list[list[int]]:
-    """The term's positions in each of ``docs`` (ascending, every one containing it).
+def phrase_docs(
+    reader: Any, fieldname: str, texts: list[bytes], slop: int, docs: np.ndarray
+) -> np.ndarray:
+    """Which of ``docs`` (ascending, each holding every word) have the words in order."""
+    if slop != 1:
+        positions = []
+        for text in texts:
+            counts, flat = read_positions(reader, fieldname, text, docs)
+            positions.append(np.split(flat, np.cumsum(counts)[:-1]))
+        return np.fromiter(
+            (
+                has_spans(tuple(p.tolist() for p in spans), slop)
+                for spans in zip(*positions, strict=True)
+            ),
+            dtype=bool,
+            count=len(docs),
+        )
+    # An exact phrase: each word right after the one before, so a run is known by where
+    # its first word is. Keys are document << 32 | position; a word's positions are read
+    # only for the documents with a run so far.
+    runs = position_keys(docs, *read_positions(reader, fieldname, texts[0], docs))
+    for offset, text in enumerate(texts[1:], start=1):
+        alive = np.unique(runs >> 32)
+        following = position_keys(alive, *read_positions(reader, fieldname, text, alive))
+        runs = runs[np.isin(runs + offset, following, assume_unique=True)]
+        if not len(runs):
+            break
+    return np.isin(docs, runs >> 32)
+
+
+def position_keys(docs: np.ndarray, counts: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    return (np.repeat(docs.astype(np.int64), counts) << 32) | positions
+
+
+def read_positions(
+    reader: Any, fieldname: str, text: bytes, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The term's positions in each of ``docs`` (ascending, every one containing it): how
+    many in each document, and all of them, one document after another.
 
     Block by block: a block holding none of ``docs`` is stepped over unread, and only
-    the wanted postings' values are decoded (a skip_to per document cost more than the
-    decoding it led to).
+    the wanted postings' values are kept, to be decoded at once.
     """
-    found: list[list[int]] = []
+    values: list[bytes] = []
+    fmt = None
     for leaf, offset in reader.leaf_readers():
         start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
         if start == end:
             continue
         fmt = leaf.schema[fieldname].format
-        decode = positions_decoder(fmt)
         matcher = leaf._terms.matcher(fieldname, text, fmt)
-        wanted = (docs[start:end] - offset).tolist()
+        wanted = docs[start:end] - offset
         if not isinstance(matcher, W3LeafMatcher):  # inlined postings: one document
-            for docnum in wanted:
+            for docnum in wanted.tolist():
                 matcher.skip_to(docnum)
-                found.append(matcher.value_as("positions"))
+                values.append(matcher.value())
             continue
         i = 0
         while i < len(wanted):
             if matcher._maxid < wanted[i]:
                 matcher._next_block()
                 continue
-            matcher._read_ids()
-            matcher._read_values()
-            upto = bisect_right(wanted, matcher._maxid, lo=i)
-            slots = np.searchsorted(np.asarray(matcher._ids), wanted[i:upto]).tolist()
-            values = matcher._values
-            found.extend(decode(values[slot]) for slot in slots)
+            matcher._read_data()
+            ids = np.asarray(matcher._data[0], dtype=np.int64)
+            if not matcher._byteids:  # gaps from the previous id, afresh in every block
+                ids = np.cumsum(ids)
+            upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
+            block_values = matcher._data[2]
+            values.extend(
+                block_values[slot] for slot in np.searchsorted(ids, wanted[i:upto]).tolist()
+            )
             i = upto
             if i < len(wanted):
                 matcher._next_block()
-    return found
+    if fmt is None or not values:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return decode_positions(fmt, values)
 
 
-def positions_decoder(fmt: Any) -> Callable[[bytes], list[int]]:
-    """Whoosh's decoder of a posting's positions, or the same decoding in C-level steps
-    for its Positions and Characters formats (a Python loop per position in Whoosh)."""
+_PROTO_2 = b"\x80\x02"
+
+
+def decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Postings' values decoded to (positions per posting, the positions in a row).
+
+    Whoosh's Positions and Characters formats store each posting's position gaps as a
+    protocol-2 pickle of a list (of gaps, or of (gap, char gap, length) tuples) after a
+    4-byte count. Unpickling them one by one cost a few microseconds each, most of a
+    common phrase's time: here their opcodes are spliced into one pickle of a list of
+    lists, read in one call, and the gaps are summed in arrays.
+    """
     kind = type(fmt)
-    if kind not in (formats.Positions, formats.Characters):
-        return fmt.decoder("positions")
-    first = itemgetter(0) if kind is formats.Characters else None
-
-    def decode(value: bytes) -> list[int]:
-        # As Whoosh's decode_positions: the stored pickle may lack its final STOP.
-        codes = pickle.loads((value if value.endswith(b".") else value + b".")[_INT_SIZE:])
-        return list(accumulate(codes if first is None else map(first, codes)))
-
-    return decode
+    if kind not in (formats.Positions, formats.Characters) or not all(
+        value.startswith(_PROTO_2, _INT_SIZE) for value in values
+    ):
+        lists = [fmt.decoder("positions")(value) for value in values]
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        return counts, np.fromiter(chain.from_iterable(lists), dtype=np.int64)
+    body = _INT_SIZE + len(_PROTO_2)
+    # The stored pickle may lack its final STOP (as Whoosh's decode_positions allows).
+    spliced = b"".join([value[body:-1] if value[-1] == 46 else value[body:] for value in values])
+    lists = pickle.loads(_PROTO_2 + b"(" + spliced + b"l.")
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    items = chain.from_iterable(lists)
+    if kind is formats.Characters:
+        gaps = np.fromiter(chain.from_iterable(items), dtype=np.int64)[0::3]
+    else:
+        gaps = np.fromiter(items, dtype=np.int64)
+    totals = np.cumsum(gaps)
+    firsts = np.cumsum(counts) - counts
+    return counts, totals - np.repeat(totals[firsts] - gaps[firsts], counts)
 
 
 def has_spans(positions: tuple[list[int], ...], slop: int, mindist: int = 1) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh import formats
 from whoosh import index as whoosh_index
 
 from search import postings
@@ -320,3 +321,35 @@ def test_an_empty_index_has_no_postings_to_pin_or_list(tmp_path) -> None:
         tables.pin_longest(reader, ["headline", "body"])
         assert not tables._pinned and field_postings(reader, "cluster") == []
     assert ArticleIndex(tmp_path / "index").search(SearchRequest(q="harbour"))["total"] == 0
+
+
+@pytest.mark.parametrize("fieldname", ["body", "headline"])
+def test_positions_read_in_bulk_are_whooshs(searcher, fieldname: str) -> None:
+    reader = searcher.reader()
+    text = b"harbour"
+    expected = {}
+    matcher = reader.postings(fieldname, text)
+    while matcher.is_active():
+        expected[matcher.id()] = matcher.value_as("positions")
+        matcher.next()
+    # Every third document: blocks are skipped, and some are read for a few postings.
+    docs = np.array(sorted(expected)[::3], dtype=np.int32)
+    assert len(expected) > 2 * 128 and docs[-1] >= next(reversed(list(reader.leaf_readers())))[1]
+    counts, flat = postings.read_positions(reader, fieldname, text, docs)
+    found = [part.tolist() for part in np.split(flat, np.cumsum(counts)[:-1])]
+    assert found == [expected[doc] for doc in docs.tolist()]
+
+
+@pytest.mark.parametrize("fmt", [formats.Positions(), formats.Characters()])
+def test_positions_decode_like_whoosh_with_large_gaps_and_without_stop(fmt) -> None:
+    rng = random.Random(5)
+    lists = [[0], [3], [70_000], [1, 300, 70_000, 5_000_000]]
+    lists += [sorted(rng.sample(range(100_000), rng.randint(1, 9))) for _ in range(200)]
+    if isinstance(fmt, formats.Characters):
+        values = [fmt.encode([(p, 7 * p, 7 * p + 5) for p in poses]) for poses in lists]
+    else:
+        values = [fmt.encode(poses) for poses in lists]
+    values[1] = values[1][:-1]  # older Whoosh wrote the pickle without its STOP
+    counts, flat = postings.decode_positions(fmt, values)
+    assert [part.tolist() for part in np.split(flat, np.cumsum(counts)[:-1])] == lists
+    assert lists == [fmt.decode_positions(value) for value in values]
