@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -249,21 +250,90 @@ def matcher_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
             matcher.next()
         return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
     id_blocks, weight_blocks = [], []
+    strided = True
     while not matcher._atend:
-        matcher._read_data()
-        raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-        ids = np.asarray(raw_ids, dtype=np.int64)
+        raw = block_data(matcher)
+        size = matcher._blocklength
+        found = strided_block(raw, size) if strided and size > 3 else None
+        if found is None:
+            # A term's blocks are alike: one that is not read by strides, the rest neither.
+            strided = strided and size <= 3
+            found = unpickled_block(raw, size)
+        ids, weights = found
         # Ids are stored as gaps from the previous one, starting afresh in every block.
         id_blocks.append(ids if matcher._byteids else np.cumsum(ids))
-        size = matcher._blocklength
-        if raw_weights is None:
-            weight_blocks.append(np.ones(size, dtype=np.float32))
-        elif isinstance(raw_weights, float):
-            weight_blocks.append(np.full(size, raw_weights, dtype=np.float32))
-        else:
-            weight_blocks.append(np.asarray(raw_weights, dtype=np.float32))
+        weight_blocks.append(weights)
         matcher._next_block()
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def block_data(matcher: W3LeafMatcher) -> bytes:
+    """The current block's pickled (ids, weights, values), decompressed.
+
+    Unpickling it whole makes a bytes object per posting for the values (through
+    ``_codecs.encode``: protocol 2 has no bytes type), two thirds of a block's read time,
+    and matching needs none of them: see ``strided_block``.
+    """
+    raw = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    return zlib.decompress(raw) if matcher._compression else raw
+
+
+def unpickled_block(raw: bytes, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A block's stored ids (gaps, unless byte ids) and weights, as Whoosh reads them."""
+    raw_ids, raw_weights = pickle.loads(raw)[:2]
+    ids = np.asarray(raw_ids, dtype=np.int64)
+    if raw_weights is None:
+        return ids, np.ones(size, dtype=np.float32)
+    if isinstance(raw_weights, float):
+        return ids, np.full(size, raw_weights, dtype=np.float32)
+    return ids, np.asarray(raw_weights, dtype=np.float32)
+
+
+_MARK, _TUPLE, _NONE, _BINFLOAT, _BINPUT, _LONG_BINPUT, _BININT1 = b"(tNGqrK"
+# Pickle's opcodes for an int, with their argument's little-endian type.
+_INT_OPCODES = {ord("K"): np.dtype("u1"), ord("M"): np.dtype("<u2"), ord("J"): np.dtype("<i4")}
+
+
+def strided_block(raw: bytes, size: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``unpickled_block`` read from the pickle's bytes at fixed strides, or None when the
+    block is not of the usual shape of a long list's (more than 3 postings, the gaps
+    between ids under 256, and the weights None, one float or a tuple of floats).
+
+    The pickle: PROTO 2, MARK, the first id, the gaps (one byte after a BININT1 opcode
+    each), TUPLE, a memo PUT, then the weights and the values, which are never parsed.
+    """
+    data = np.frombuffer(raw, dtype=np.uint8)
+    if len(data) < 8 or data[2] != _MARK or int(data[3]) not in _INT_OPCODES:
+        return None
+    kind = _INT_OPCODES[int(data[3])]
+    at = 4 + kind.itemsize
+    if at + 2 * size > len(data):
+        return None
+    gaps = data[at : at + 2 * (size - 1)].reshape(size - 1, 2)
+    at += 2 * (size - 1)
+    if not (gaps[:, 0] == _BININT1).all() or data[at] != _TUPLE:
+        return None
+    ids = np.empty(size, dtype=np.int64)
+    ids[0] = data[4 : 4 + kind.itemsize].view(kind)[0]
+    ids[1:] = gaps[:, 1]
+    at += 1 + {_BINPUT: 2, _LONG_BINPUT: 5}.get(int(data[at + 1]), len(data))
+    if at >= len(data):
+        return None
+    if data[at] == _NONE:
+        return ids, np.ones(size, dtype=np.float32)
+    if data[at] == _BINFLOAT and at + 9 <= len(data):
+        return ids, np.full(size, _double(data[at + 1 : at + 9])[0], dtype=np.float32)
+    stop = at + 1 + 9 * size
+    if data[at] != _MARK or stop >= len(data) or data[stop] != _TUPLE:
+        return None
+    floats = data[at + 1 : stop].reshape(size, 9)
+    if not (floats[:, 0] == _BINFLOAT).all():
+        return None
+    return ids, _double(floats[:, 1:]).astype(np.float32)
+
+
+def _double(big_endian: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(big_endian).view(">f8").ravel()
 
 
 def read_lengths(reader: Any, fieldname: str, doc_count: int) -> np.ndarray:

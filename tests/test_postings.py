@@ -1,7 +1,9 @@
 """search.postings: plain queries matched and scored in bulk, held to Whoosh's own walk."""
 
 import json
+import pickle
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -353,3 +355,51 @@ def test_positions_decode_like_whoosh_with_large_gaps_and_without_stop(fmt) -> N
     counts, flat = postings.decode_positions(fmt, values)
     assert [part.tolist() for part in np.split(flat, np.cumsum(counts)[:-1])] == lists
     assert lists == [fmt.decode_positions(value) for value in values]
+
+
+def test_long_lists_are_read_by_strides_and_equal_whooshs(searcher, monkeypatch) -> None:
+    strided = []
+    real = postings.strided_block
+    monkeypatch.setattr(
+        postings, "strided_block", lambda raw, size: strided.append(real(raw, size)) or strided[-1]
+    )
+    reader = searcher.reader()
+    terms = [text for _, text in reader.most_frequent_terms("body", 8)] + [b"zeppelin"]
+    ours = [postings.read_postings(reader, "body", text) for text in terms]
+    monkeypatch.setattr(postings, "strided_block", lambda raw, size: None)
+    for (docs, freqs), text in zip(ours, terms, strict=True):
+        unpickled_docs, unpickled_freqs = postings.read_postings(reader, "body", text)
+        assert docs.tolist() == unpickled_docs.tolist()
+        assert freqs.tolist() == unpickled_freqs.tolist()
+    assert sum(found is not None for found in strided) > 10
+
+
+def whoosh_block(ids: list[int], weights: object, values: int = 0) -> bytes:
+    """A block's data as Whoosh's writer pickles it: ids as gaps, weights minified."""
+    gaps = tuple(ids[:1] + [b - a for a, b in pairwise(ids)])
+    return pickle.dumps((gaps, weights, tuple(b"\x00\x01" * n for n in range(values))), 2)
+
+
+@pytest.mark.parametrize(
+    "ids, weights",
+    [
+        (list(range(700, 828)), None),  # dense, every weight 1
+        (list(range(0, 256, 2)), 3.0),  # one weight for all
+        ([70_000 + 3 * n for n in range(50)], tuple(float(n % 7 + 1) for n in range(50))),
+        ([5, 300, 900, 901], (1.0, 2.0, 1.0, 4.0)),  # gaps of 256 and more: unpickled
+        ([1, 2, 3], (1.0, 2.0, 3.0)),  # three postings pickle as TUPLE3: unpickled
+        (list(range(10)), (*[1.5] * 9, 2)),  # an int among the floats: unpickled
+    ],
+)
+def test_strided_block_reads_what_unpickling_reads_or_declines(ids, weights) -> None:
+    raw = whoosh_block(ids, weights, values=len(ids))
+    expected_ids, expected_weights = postings.unpickled_block(raw, len(ids))
+    found = postings.strided_block(raw, len(ids))
+    dense = len(ids) > 3 and all(b - a < 256 for a, b in pairwise(ids))
+    plain_floats = weights is None or all(
+        isinstance(w, float) for w in (weights if isinstance(weights, tuple) else [weights])
+    )
+    assert (found is not None) == (dense and plain_floats)
+    if found is not None:
+        assert found[0].tolist() == expected_ids.tolist()
+        assert found[1].tolist() == expected_weights.tolist()
