@@ -44,6 +44,7 @@ from search.errors import IndexLocked, IndexUnwritable
 from search.furniture import FURNITURE_FILE, LearnedFurniture, learn_furniture
 from search.generations import DurableWriter, prune, recover
 from search.models import ENTITY_KINDS, Article, Origin, RawRecord, Reject, Unchanged
+from search.phrasetables import write_phrase_tables
 from search.pipeline import process_batch
 from search.readers import iter_files, read_paths
 from search.schema import (
@@ -274,6 +275,7 @@ class IndexRun:
             abandon(writer, self.index_dir, pending)
             raise
         phase("finishing")
+        write_phrase_tables(self.index_dir)
         furniture.save(furniture_path)
         pending.replace(self.index_dir / REJECTS_FILE)
         return self.summary

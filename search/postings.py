@@ -16,11 +16,12 @@ precision); tests/test_postings.py holds the two paths to each other. Any other 
 
 from __future__ import annotations
 
+import logging
 import pickle
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -37,6 +38,8 @@ from whoosh.util.numeric import byte_to_length
 from search.analysis import InLanguages
 from search.docset import DocSet
 
+log = logging.getLogger(__name__)
+
 # Postings held per index generation (8 bytes each: int32 id, float32 frequency), least
 # recently used first out: about 128 MB, a few dozen of a million articles' commonest
 # words.
@@ -48,6 +51,12 @@ CACHE_POSTINGS = 16_000_000
 # postings at a time, positions and all); a short list is one or two blocks.
 PINNED_POSTINGS = 8_000_000
 PINNED_MIN = 64
+# A segment reader's phrase table (search.phrasetables.PhraseTable), or None.
+PhraseTables = Callable[[Any], Any]
+# A phrase table's word is read whole when at least 1/TABLE_SHARE of its documents are
+# wanted: its arrays cost 8 bytes read a document, and a posting decoded from Whoosh's
+# pickles about as much time as reading a hundred of those.
+TABLE_SHARE = 64
 # Whoosh stores a field length as one byte; byte 0 means "no length", read as 1.
 _LENGTHS = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
@@ -89,7 +98,9 @@ class Postings:
     Whoosh reader (a reader's files are not safe to share).
     """
 
-    def __init__(self, reader: Any) -> None:
+    def __init__(self, reader: Any, phrase_tables: PhraseTables | None = None) -> None:
+        # Where a phrase's positions may be read as arrays (search.phrasetables.TableCache).
+        self.phrase_tables = phrase_tables
         self.doc_count = reader.doc_count_all()
         live = np.zeros(self.doc_count, dtype=bool)
         live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
@@ -425,19 +436,24 @@ def _phrase(query: wq.Phrase, searcher: Searcher, postings: Postings) -> Scored:
     words = [_term(wq.Term(fieldname, text), searcher, postings) for text in texts]
     found = intersection(words)
     if len(texts) > 1 and len(found):
-        keep = phrase_docs(reader, fieldname, texts, query.slop, found.docs)
+        keep = phrase_docs(reader, fieldname, texts, query.slop, found.docs, postings.phrase_tables)
         found = Scored(found.docs[keep], found.scores[keep])
     return found.boosted(query.boost)
 
 
 def phrase_docs(
-    reader: Any, fieldname: str, texts: list[bytes], slop: int, docs: np.ndarray
+    reader: Any,
+    fieldname: str,
+    texts: list[bytes],
+    slop: int,
+    docs: np.ndarray,
+    tables: PhraseTables | None = None,
 ) -> np.ndarray:
     """Which of ``docs`` (ascending, each holding every word) have the words in order."""
     if slop != 1:
         positions = []
         for text in texts:
-            counts, flat = read_positions(reader, fieldname, text, docs)
+            counts, flat = read_positions(reader, fieldname, text, docs, tables)
             positions.append(np.split(flat, np.cumsum(counts)[:-1]))
         return np.fromiter(
             (
@@ -450,10 +466,10 @@ def phrase_docs(
     # An exact phrase: each word right after the one before, so a run is known by where
     # its first word is. Keys are document << 32 | position; a word's positions are read
     # only for the documents with a run so far.
-    runs = position_keys(docs, *read_positions(reader, fieldname, texts[0], docs))
+    runs = position_keys(docs, *read_positions(reader, fieldname, texts[0], docs, tables))
     for offset, text in enumerate(texts[1:], start=1):
         alive = np.unique(runs >> 32)
-        following = position_keys(alive, *read_positions(reader, fieldname, text, alive))
+        following = position_keys(alive, *read_positions(reader, fieldname, text, alive, tables))
         runs = runs[np.isin(runs + offset, following, assume_unique=True)]
         if not len(runs):
             break
@@ -465,54 +481,76 @@ def position_keys(docs: np.ndarray, counts: np.ndarray, positions: np.ndarray) -
 
 
 def read_positions(
-    reader: Any, fieldname: str, text: bytes, docs: np.ndarray
+    reader: Any,
+    fieldname: str,
+    text: bytes,
+    docs: np.ndarray,
+    tables: PhraseTables | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The term's positions in each of ``docs`` (ascending, every one containing it): how
     many in each document, and all of them, one document after another.
 
-    Block by block: a block holding none of ``docs`` is stepped over unread, and only
-    the wanted postings' values are kept, to be decoded at once.
+    From a segment's phrase table when it holds the word and enough of its documents are
+    wanted; else from Whoosh's postings, block by block: a block holding none of ``docs``
+    is stepped over unread, and only the wanted postings' values are decoded, at once.
     """
-    values: list[bytes] = []
-    fmt = None
+    parts = []
     for leaf, offset in reader.leaf_readers():
         start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
         if start == end:
             continue
-        fmt = leaf.schema[fieldname].format
-        matcher = leaf._terms.matcher(fieldname, text, fmt)
-        wanted = docs[start:end] - offset
-        if not isinstance(matcher, W3LeafMatcher):  # inlined postings: one document
-            for docnum in wanted.tolist():
-                matcher.skip_to(docnum)
-                values.append(matcher.value())
-            continue
-        i = 0
-        while i < len(wanted):
-            if matcher._maxid < wanted[i]:
-                matcher._next_block()
-                continue
-            matcher._read_data()
-            ids = np.asarray(matcher._data[0], dtype=np.int64)
-            if not matcher._byteids:  # gaps from the previous id, afresh in every block
-                ids = np.cumsum(ids)
-            upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
-            block_values = matcher._data[2]
-            values.extend(
-                block_values[slot] for slot in np.searchsorted(ids, wanted[i:upto]).tolist()
-            )
-            i = upto
-            if i < len(wanted):
-                matcher._next_block()
-    if fmt is None or not values:
+        wanted = docs[start:end].astype(np.int64) - offset
+        table = tables(leaf) if tables is not None else None
+        held = table.count(fieldname, text) if table is not None else 0
+        found = None
+        if held and len(wanted) * TABLE_SHARE >= held:
+            try:
+                found = table.positions(fieldname, text, wanted)
+            except (OSError, ValueError):  # a damaged table: the postings say the same
+                log.warning("phrase table of %s unreadable; reading postings", fieldname)
+        parts.append(found or postings_positions(leaf, fieldname, text, wanted))
+    if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def postings_positions(
+    leaf: Any, fieldname: str, text: bytes, wanted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` in one segment (``wanted`` are its document numbers), through
+    Whoosh's postings."""
+    fmt = leaf.schema[fieldname].format
+    matcher = leaf._terms.matcher(fieldname, text, fmt)
+    values: list[bytes] = []
+    if not isinstance(matcher, W3LeafMatcher):  # inlined postings: one document
+        for docnum in wanted.tolist():
+            matcher.skip_to(docnum)
+            values.append(matcher.value())
+        return decode_positions(fmt, values)
+    i = 0
+    while i < len(wanted):
+        if matcher._maxid < wanted[i]:
+            matcher._next_block()
+            continue
+        matcher._read_data()
+        ids = np.asarray(matcher._data[0], dtype=np.int64)
+        if not matcher._byteids:  # gaps from the previous id, afresh in every block
+            ids = np.cumsum(ids)
+        upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
+        slots = np.searchsorted(ids, wanted[i:upto]).tolist()
+        values.extend(map(matcher._data[2].__getitem__, slots))
+        i = upto
+        if i < len(wanted):
+            matcher._next_block()
     return decode_positions(fmt, values)
 
 
 _PROTO_2 = b"\x80\x02"
 
 
-def decode_positions(fmt: Any, values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def decode_positions(fmt: Any, values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Postings' values decoded to (positions per posting, the positions in a row).
 
     Whoosh's Positions and Characters formats store each posting's position gaps as a

@@ -32,6 +32,7 @@ from search.errors import IndexMissing, InvalidRequest, NewsearchError, NotFound
 from search.facets import FacetCache
 from search.hybrid import RERANK_DEPTH, SemanticMatch, Vectors, rerank
 from search.models import ENTITY_KINDS
+from search.phrasetables import TableCache
 from search.postings import Postings, Scored
 from search.query import ParsedQuery, check_expansions, newest_date, parse_query, parsed_json
 from search.schema import ENTITY_TAG_FIELDS, INDEX_NAME, SEARCHED_FIELDS
@@ -191,7 +192,7 @@ class ArticleIndex:
         """The generation's postings as arrays (search.postings), shared by all threads."""
 
         def build() -> Postings:
-            tables = Postings(searcher.reader())
+            tables = Postings(searcher.reader(), TableCache(self.index_dir))
             tables.pin_longest(searcher.reader(), SEARCHED_FIELDS)
             return tables
 
