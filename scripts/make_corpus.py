@@ -136,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     # Written beside and renamed into place, so that a stopped run leaves no partial
     # file for bench_scale to mistake for a finished corpus and reuse.
     partial = out.with_name(out.name + ".partial")
-    count = generate(pools, args.articles, args.seed, partial)
+    try:
+        count = generate(pools, args.articles, args.seed, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(out)
     seconds = time.perf_counter() - started
     print(f"wrote {count} articles to {out} in {seconds:.1f}s", file=sys.stderr)

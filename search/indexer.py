@@ -275,9 +275,9 @@ class IndexRun:
             abandon(writer, self.index_dir, pending)
             raise
         phase("finishing")
-        write_phrase_tables(self.index_dir)
         furniture.save(furniture_path)
         pending.replace(self.index_dir / REJECTS_FILE)
+        write_phrase_tables(self.index_dir)
         return self.summary
 
     def load_known(self, ix: whoosh_index.Index) -> None:

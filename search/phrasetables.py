@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
-from search.postings import decode_positions, leaf_terms
+from search.postings import decode_positions, leaf_terms, whole_ids
 from search.schema import INDEX_NAME
 from search.storage import SharedFileStorage
 
@@ -56,7 +56,9 @@ def table_path(folder: Path, leaf: Any) -> Path | None:
 class PhraseTable:
     """One segment's table, open for reading: the directory in memory, arrays on demand."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, segment: str, documents: int) -> None:
+        self.path = path
+        self.damaged = False  # set by a reader that found its arrays inconsistent
         self.fd = os.open(path, os.O_RDONLY)
         try:
             size = os.fstat(self.fd).st_size
@@ -65,9 +67,13 @@ class PhraseTable:
             start, length, magic = _TRAILER.unpack(self._read(size - _TRAILER.size, _TRAILER.size))
             if magic != MAGIC or start + length != size - _TRAILER.size:
                 raise ValueError("no phrase-table trailer")
-            self.words: dict[str, dict[str, list[int]]] = json.loads(self._read(start, length))
+            directory = json.loads(self._read(start, length))
+            # Another segment's table (a copied or restored file) must not be read as this one's.
+            if directory.get("segment") != segment or directory.get("documents") != documents:
+                raise ValueError("the table of another segment")
+            self.words: dict[str, dict[str, list[int]]] = directory["words"]
         except BaseException:
-            os.close(self.fd)
+            self.close()
             raise
 
     def _read(self, offset: int, length: int) -> bytes:
@@ -76,9 +82,14 @@ class PhraseTable:
             raise ValueError("phrase table cut short")
         return data
 
-    def __del__(self) -> None:
-        if hasattr(self, "words"):
+    def close(self) -> None:
+        if self.fd >= 0:
             os.close(self.fd)
+            self.fd = -1
+
+    def __del__(self) -> None:
+        if hasattr(self, "fd"):
+            self.close()
 
     def count(self, fieldname: str, text: bytes) -> int:
         """How many documents the table holds the word's positions for (0: not held)."""
@@ -91,6 +102,8 @@ class PhraseTable:
         """(positions per document, the positions in a row) for ``wanted`` (segment
         document numbers, ascending, each holding the word)."""
         start, count, width = self.words[fieldname][text.decode("utf-8")]
+        if width not in (2, 4):
+            raise ValueError(f"positions {width} bytes wide")
         head = np.frombuffer(self._read(start, 4 * (2 * count + 1)), dtype="<u4")
         docs, starts = head[:count], head[count:].astype(np.int64)
         rows = np.searchsorted(docs, wanted)
@@ -103,6 +116,8 @@ class PhraseTable:
             dtype=dtype,
         )
         counts = starts[rows + 1] - starts[rows]
+        if len(counts) and counts.min() < 1:  # every wanted document holds the word
+            raise ValueError(f"phrase table of {fieldname}:{text!r} is inconsistent")
         # The index in ``span`` of every wanted position: each document's start, counted on.
         offsets = np.repeat(starts[rows] - first - (np.cumsum(counts) - counts), counts)
         return counts, span[offsets + np.arange(int(counts.sum()))].astype(np.int64)
@@ -118,32 +133,35 @@ class TableCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._tables: dict[str, PhraseTable | None] = {}
+        self._tables: dict[str, PhraseTable | None] = {}  # by file name
         self._lock = threading.Lock()
 
     def __call__(self, leaf: Any) -> PhraseTable | None:
         path = table_path(self.folder, leaf)
         if path is None:
             return None
-        segment = path.name
-        if segment in self._tables:
-            return self._tables[segment]
+        if path.name in self._tables:
+            return self._tables[path.name]
         if not path.exists():
             return None
         with self._lock:
-            if segment not in self._tables:
+            if path.name not in self._tables:
+                segment = leaf.segment()
                 try:
-                    self._tables[segment] = PhraseTable(path)
-                except (OSError, ValueError):
-                    self._tables[segment] = None  # damaged: Whoosh's postings serve
-            return self._tables[segment]
+                    table = PhraseTable(path, segment.segment_id(), segment.doc_count_all())
+                except ValueError:
+                    table = None  # damaged: Whoosh's postings serve
+                except OSError:
+                    return None  # perhaps passing (no descriptors left): try again later
+                self._tables[path.name] = table
+            return self._tables[path.name]
 
 
 def write_table(leaf: Any, path: Path) -> int:
     """Write the segment's table to ``path`` (through a file renamed into place whole
     once flushed); returns the number of words in it."""
     words: dict[str, dict[str, list[int]]] = {}
-    partial = path.with_name(path.name + ".partial")
+    partial = partial_path(path)
     with partial.open("wb") as sink:
         for fieldname in PHRASE_FIELDS:
             fmt = leaf.schema[fieldname].format if fieldname in leaf.schema else None
@@ -156,8 +174,10 @@ def write_table(leaf: Any, path: Path) -> int:
                 if found is None:
                     continue
                 docs, counts, positions = found
-                width = 2 if not len(positions) or positions.max() < 2**16 else 4
                 starts = np.concatenate(([0], np.cumsum(counts)))
+                if starts[-1] >= 2**32:  # beyond the uint32 starts: left to the postings
+                    continue
+                width = 2 if not len(positions) or positions.max() < 2**16 else 4
                 words.setdefault(fieldname, {})[text.decode("utf-8")] = [
                     sink.tell(),
                     len(docs),
@@ -166,14 +186,24 @@ def write_table(leaf: Any, path: Path) -> int:
                 sink.write(docs.astype("<u4").tobytes())
                 sink.write(starts.astype("<u4").tobytes())
                 sink.write(positions.astype(f"<u{width}").tobytes())
-        directory = json.dumps(words, separators=(",", ":")).encode("utf-8")
+        segment = leaf.segment()
+        directory = {
+            "segment": segment.segment_id(),
+            "documents": segment.doc_count_all(),
+            "words": words,
+        }
+        encoded = json.dumps(directory, separators=(",", ":")).encode("utf-8")
         start = sink.tell()
-        sink.write(directory)
-        sink.write(_TRAILER.pack(start, len(directory), MAGIC))
+        sink.write(encoded)
+        sink.write(_TRAILER.pack(start, len(encoded), MAGIC))
         sink.flush()
         os.fsync(sink.fileno())
     partial.replace(path)
     return sum(map(len, words.values()))
+
+
+def partial_path(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")
 
 
 def _all_positions(
@@ -188,8 +218,7 @@ def _all_positions(
     ids, values = [], []
     while not matcher._atend:
         matcher._read_data()
-        block = np.asarray(matcher._data[0], dtype=np.int64)
-        ids.append(block if matcher._byteids else np.cumsum(block))
+        ids.append(whole_ids(matcher, np.asarray(matcher._data[0], dtype=np.int64)))
         values.extend(matcher._data[2])
         matcher._next_block()
     counts, positions = decode_positions(fmt, values)
@@ -204,7 +233,7 @@ def write_missing(reader: Any, folder: Path) -> int:
         path = table_path(folder, leaf)
         if path is None or path.exists():
             continue
-        path.with_name(path.name + ".partial").unlink(missing_ok=True)
+        partial_path(path).unlink(missing_ok=True)
         write_table(leaf, path)
         written += 1
     return written
@@ -212,12 +241,13 @@ def write_missing(reader: Any, folder: Path) -> int:
 
 def write_phrase_tables(index_dir: Path) -> int:
     """Write the tables the index's newest generation lacks; run under the writer lock,
-    after a commit. Best effort: tables are a cache, and the run has committed already."""
+    after a commit. Best effort: tables are a cache, and the run has committed already,
+    so no failure here may fail it."""
     try:
         with SharedFileStorage(str(index_dir)).open_index(INDEX_NAME).reader() as reader:
             return write_missing(reader, index_dir)
-    except OSError as error:
-        log.warning("phrase tables not written (%s); phrases are read without them", error)
+    except Exception:
+        log.exception("phrase tables not written; phrases are read without them")
         for partial in index_dir.glob(f"*{SUFFIX}.partial"):
             partial.unlink(missing_ok=True)
         return 0

@@ -271,11 +271,16 @@ def matcher_arrays(matcher: Any) -> tuple[np.ndarray, np.ndarray]:
             strided = strided and size <= 3
             found = unpickled_block(raw, size)
         ids, weights = found
-        # Ids are stored as gaps from the previous one, starting afresh in every block.
-        id_blocks.append(ids if matcher._byteids else np.cumsum(ids))
+        id_blocks.append(whole_ids(matcher, ids))
         weight_blocks.append(weights)
         matcher._next_block()
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+
+
+def whole_ids(matcher: W3LeafMatcher, stored: np.ndarray) -> np.ndarray:
+    """A block's document numbers from its stored ids: gaps from the previous one,
+    starting afresh in every block (unless the segment stores byte ids whole)."""
+    return stored if matcher._byteids else np.cumsum(stored)
 
 
 def block_data(matcher: W3LeafMatcher) -> bytes:
@@ -470,7 +475,7 @@ def phrase_docs(
     for offset, text in enumerate(texts[1:], start=1):
         alive = np.unique(runs >> 32)
         following = position_keys(alive, *read_positions(reader, fieldname, text, alive, tables))
-        runs = runs[np.isin(runs + offset, following, assume_unique=True)]
+        runs = runs[np.isin(runs + offset, following)]
         if not len(runs):
             break
     return np.isin(docs, runs >> 32)
@@ -501,13 +506,14 @@ def read_positions(
             continue
         wanted = docs[start:end].astype(np.int64) - offset
         table = tables(leaf) if tables is not None else None
-        held = table.count(fieldname, text) if table is not None else 0
+        held = table.count(fieldname, text) if table is not None and not table.damaged else 0
         found = None
         if held and len(wanted) * TABLE_SHARE >= held:
             try:
                 found = table.positions(fieldname, text, wanted)
-            except (OSError, ValueError):  # a damaged table: the postings say the same
-                log.warning("phrase table of %s unreadable; reading postings", fieldname)
+            except Exception:  # a damaged table: the postings say the same, and it is let go
+                log.exception("phrase table %s unreadable; reading postings", table.path)
+                table.damaged = True
         parts.append(found or postings_positions(leaf, fieldname, text, wanted))
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -535,9 +541,7 @@ def postings_positions(
             matcher._next_block()
             continue
         matcher._read_data()
-        ids = np.asarray(matcher._data[0], dtype=np.int64)
-        if not matcher._byteids:  # gaps from the previous id, afresh in every block
-            ids = np.cumsum(ids)
+        ids = whole_ids(matcher, np.asarray(matcher._data[0], dtype=np.int64))
         upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
         slots = np.searchsorted(ids, wanted[i:upto]).tolist()
         values.extend(map(matcher._data[2].__getitem__, slots))
@@ -548,6 +552,7 @@ def postings_positions(
 
 
 _PROTO_2 = b"\x80\x02"
+_STOP = pickle.STOP[0]
 
 
 def decode_positions(fmt: Any, values: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -568,7 +573,7 @@ def decode_positions(fmt: Any, values: Sequence[bytes]) -> tuple[np.ndarray, np.
         return counts, np.fromiter(chain.from_iterable(lists), dtype=np.int64)
     body = _INT_SIZE + len(_PROTO_2)
     # The stored pickle may lack its final STOP (as Whoosh's decode_positions allows).
-    spliced = b"".join([value[body:-1] if value[-1] == 46 else value[body:] for value in values])
+    spliced = b"".join([value[body:-1] if value[-1] == _STOP else value[body:] for value in values])
     lists = pickle.loads(_PROTO_2 + b"(" + spliced + b"l.")
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     items = chain.from_iterable(lists)

@@ -66,7 +66,8 @@ def test_every_segment_gets_a_table_of_its_common_words(index_dir: Path, searche
     segments = leaves(searcher)
     assert len(segments) == 2
     for leaf in segments:
-        table = PhraseTable(table_path(index_dir, leaf))
+        table = TableCache(index_dir)(leaf)
+        assert table is not None
         for word in WORDS:
             assert table.count("body", word.encode()) == leaf.doc_frequency("body", word)
         assert table.count("body", b"0") == 0  # in one article: not held
@@ -76,7 +77,8 @@ def test_every_segment_gets_a_table_of_its_common_words(index_dir: Path, searche
 @pytest.mark.parametrize("fieldname", ["body", "headline"])
 def test_table_positions_are_whooshs(index_dir: Path, searcher, fieldname: str) -> None:
     for leaf in leaves(searcher):
-        table = PhraseTable(table_path(index_dir, leaf))
+        table = TableCache(index_dir)(leaf)
+        assert table is not None
         for word in WORDS:
             text = word.encode()
             if not table.count(fieldname, text):
@@ -133,10 +135,22 @@ def test_a_damaged_or_missing_table_is_left_to_whooshs_postings(
         assert found is not None
         return set(found.docs.tolist())
 
-    # Another segment's table: whole, but not of these documents.
+    # Another segment's table: whole, but not this segment's.
     damaged.write_bytes(table_path(index_dir, leaves(searcher)[1]).read_bytes())
-    assert TableCache(copy)(leaf) is not None
+    assert TableCache(copy)(leaf) is None
     assert phrase_docs() == expected
+    # Its own, with the arrays of a word overwritten: found out when read, then let go.
+    held = bytearray(path.read_bytes())
+    start, count, _ = TableCache(index_dir)(leaf).words["body"]["harbour"]
+    held[start + 4 * count : start + 8 * count] = b"\xff" * (4 * count)
+    damaged.write_bytes(bytes(held))
+    tables = TableCache(copy)
+    assert tables(leaf) is not None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(postings, "TABLE_SHARE", 10**6)
+        found = evaluate(parsed.query, searcher, Postings(searcher.reader(), tables))
+    assert found is not None and set(found.docs.tolist()) == expected
+    assert tables(leaf).damaged
     damaged.write_bytes(path.read_bytes()[:-5])  # cut short: no trailer
     assert TableCache(copy)(leaf) is None
     assert phrase_docs() == expected
@@ -173,3 +187,20 @@ def test_a_rebuild_leaves_no_table_of_a_segment_gone(index_dir: Path, tmp_path: 
     assert len(after) <= 2 and not before & after
     segments = {path.name.split(".")[0] for path in target.glob("*.seg")}
     assert {name.split(".")[0] for name in after} <= segments
+
+
+def test_a_failure_writing_tables_does_not_fail_the_committed_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(reader, folder: Path) -> int:
+        (folder / f"MAIN_x{SUFFIX}.partial").write_bytes(b"half")
+        raise RuntimeError("disk trouble")
+
+    monkeypatch.setattr(phrasetables, "write_missing", broken)
+    source = tmp_path / "few.jsonl"
+    write_articles(source, random.Random(2), range(30))
+    summary = index_paths([source], tmp_path / "index", entities=False, semantic=False)
+    assert summary.indexed == 30
+    assert "phrase tables not written" in caplog.text
+    assert not list((tmp_path / "index").glob(f"*{SUFFIX}*"))
+    assert (tmp_path / "index" / "rejects.jsonl").exists()
