@@ -30,6 +30,9 @@ class Limits:
     facet_size: int = 10  # values shown per facet
     snippet_chars: int = 240  # length of a snippet fragment
     search_seconds: float = 10.0  # matching + ranking one search; generous for 2-core boxes
+    # Searches one process runs at once (search/admission.py says why one); more wait.
+    concurrent_searches: int = 1
+    queue_seconds: float = 30.0  # a search waiting longer for its turn is answered "busy"
 
 
 LIMITS = Limits()

@@ -59,6 +59,12 @@ class SearchTimeout(QueryError):
     code = "search_timeout"
 
 
+class Busy(NewsearchError):
+    """Every search turn stayed taken for ``LIMITS.queue_seconds``: the server is overloaded."""
+
+    code = "busy"
+
+
 class IndexUnwritable(NewsearchError):
     """The index folder cannot be written: the disk is full, it is read-only, or it is
     not a folder. The index is left as it was before the run."""

@@ -6,6 +6,7 @@ Whoosh stays behind this module: callers see plain requests and dicts.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -25,6 +26,7 @@ from whoosh.searching import Hit, Results, Searcher
 from whoosh.sorting import Categorizer, FacetType, FieldFacet, MultiFacet
 
 from search import cursor, markup, postings, semantic, snippets, whoosh_fixes  # noqa: F401
+from search.admission import Turns
 from search.analysis import analysing_as
 from search.config import LIMITS, RANKING, Ranking
 from search.docset import DocSet
@@ -118,6 +120,20 @@ class SearchRequest:
         )
 
 
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+def taking_turns(method: M) -> M:
+    """Run an ArticleIndex method in one of the index's search turns (search.admission)."""
+
+    @functools.wraps(method)
+    def in_turn(self: ArticleIndex, *args: Any, **kwargs: Any) -> Any:
+        with self.turns.turn():
+            return method(self, *args, **kwargs)
+
+    return in_turn  # type: ignore[return-value]
+
+
 class ArticleIndex:
     """A read-only view of one on-disk index, safe to share between threads.
 
@@ -125,9 +141,15 @@ class ArticleIndex:
     renewed when the indexer commits a new generation, without a restart.
     """
 
-    def __init__(self, index_dir: Path, ranking: Ranking = RANKING) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        ranking: Ranking = RANKING,
+        concurrent_searches: int = LIMITS.concurrent_searches,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking
+        self.turns = Turns(concurrent_searches, LIMITS.queue_seconds)
         self._local = threading.local()
         self._lock = threading.Lock()
         # Tables built once per index generation: name -> (generation, table)
@@ -247,6 +269,7 @@ class ArticleIndex:
         self.vocabulary(searcher)
         return facets
 
+    @taking_turns
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """Run one search. Raises InvalidRequest or QueryError for a bad request."""
         started = time.perf_counter()
@@ -333,6 +356,7 @@ class ArticleIndex:
             "parsed_query": str(query) if query is not None else "",
         }
 
+    @taking_turns
     def summary(self, request: SearchRequest) -> dict[str, Any]:
         """The matches' facets and coverage, without ranking or snippets."""
         searcher = self.searcher()
@@ -348,6 +372,7 @@ class ArticleIndex:
             "stamp": self.stamp(searcher, match.query),
         }
 
+    @taking_turns
     def export(self, request: SearchRequest) -> tuple[int, Iterator[dict[str, Any]]]:
         """Every matching article (each copy of a story), in the request's order: the
         count, and the rows, read one at a time as the iterator is consumed."""
@@ -374,6 +399,7 @@ class ArticleIndex:
 
         return len(match.docs), rows()
 
+    @taking_turns
     def entity(self, kind: str, name: str, limit: int = ENTITY_LATEST) -> dict[str, Any]:
         """One person, organization or place: how many articles name it, when, with whom,
         and its latest articles. Raises NotFound for an unknown kind or name."""
@@ -435,6 +461,7 @@ class ArticleIndex:
         body = article.get("body", "")
         return markup.body_html(body, article["entities"], query, link, article.get("lang", ""))
 
+    @taking_turns
     def ranked_ids(self, request: SearchRequest) -> list[str]:
         """The ids of one page of results, without snippets or facets (for evaluation).
 
@@ -652,6 +679,7 @@ class ArticleIndex:
         sets.sort(key=len)
         return sets[0].intersection(*sets[1:])
 
+    @taking_turns
     def article(self, article_id: str) -> dict[str, Any]:
         """Every stored field of one article. Raises NotFound."""
         searcher = self.searcher()
@@ -659,6 +687,7 @@ class ArticleIndex:
         fields = searcher.stored_fields(docnum)
         return article_json(fields, self.facet_cache(searcher).cluster_size(docnum))
 
+    @taking_turns
     def related(self, article_id: str, limit: int = 5) -> list[dict[str, Any]]:
         """Articles about the same things: the article's most telling body words and its
         people, organisations and places, one article per story, never the article's
@@ -696,6 +725,7 @@ class ArticleIndex:
         )
         return [brief_json(hit.fields(), hit.score) for hit in results]
 
+    @taking_turns
     def versions(self, article_id: str) -> list[dict[str, Any]]:
         """The other articles of this article's story cluster, oldest first. Raises NotFound."""
         searcher = self.searcher()

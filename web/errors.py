@@ -4,11 +4,12 @@ for the browser. Library errors become 4xx; nothing shows a traceback."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from search.errors import IndexMissing, NewsearchError, NotFound
+from search.errors import Busy, IndexMissing, NewsearchError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +17,14 @@ log = logging.getLogger(__name__)
 def status_for(error: NewsearchError) -> int:
     if isinstance(error, NotFound):
         return 404
-    if isinstance(error, IndexMissing):
+    if isinstance(error, IndexMissing | Busy):
         return 503
     return 400
+
+
+def headers_for(error: NewsearchError) -> dict[str, str]:
+    # An overloaded server says when to come back; the turn it waited for is short.
+    return {"Retry-After": "1"} if isinstance(error, Busy) else {}
 
 
 def wants_json() -> bool:
@@ -33,8 +39,8 @@ def error_response(code: str, message: str, status: int) -> tuple[Response | str
 
 def register(app: Flask) -> None:
     @app.errorhandler(NewsearchError)
-    def library_error(error: NewsearchError) -> tuple[Response | str, int]:
-        return error_response(error.code, error.message, status_for(error))
+    def library_error(error: NewsearchError) -> Any:
+        return (*error_response(error.code, error.message, status_for(error)), headers_for(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -83,11 +83,11 @@ def html(description: str) -> dict[str, Any]:
 
 BAD = error("A malformed parameter or query.")
 MISSING = error("No such article or entity.")
-NO_INDEX = error("There is no index yet.")
+NO_INDEX = error("There is no index yet, or the server is busy (code `busy`, with Retry-After).")
 HTML_ERRORS = {
     "400": html("A bad parameter or query, explained."),
     "404": html("Not found."),
-    "503": html("No index."),
+    "503": html("No index, or the server is busy."),
 }
 
 
@@ -420,7 +420,7 @@ def document() -> dict[str, Any]:
                     "content": {"text/csv": {"schema": {"type": "string"}}},
                 },
                 "400": html("A bad parameter or query."),
-                "503": html("No index."),
+                "503": html("No index, or the server is busy."),
             },
             "exportCsv",
         ),

@@ -24,7 +24,8 @@ from search.errors import NewsearchError
 from search.export import csv_lines
 from search.query import DOCUMENTED_FIELDS
 from search.searcher import SORTS, ArticleIndex
-from web import openapi
+from web import errors, openapi
+from web.errors import status_for
 from web.params import integer, search_request, state
 
 bp = Blueprint("views", __name__)
@@ -124,13 +125,13 @@ def template_helpers() -> dict[str, Any]:
 
 @bp.get("/")
 @bp.get("/search")
-def search_page() -> str | tuple[str, int]:
+def search_page() -> str | tuple[str, int, dict[str, str]]:
     try:
         # The page always explains its hits: a <details> toggle each, a few postings reads.
         response = article_index().search(replace(search_request(request.args), explain=True))
     except NewsearchError as error:
-        status = 503 if error.code == "index_missing" else 400
-        return render_template("search.html", error=error.message, response=None), status
+        page = render_template("search.html", error=error.message, response=None)
+        return page, status_for(error), errors.headers_for(error)
     return render_template("search.html", error=None, response=response)
 
 
