@@ -105,6 +105,17 @@ def test_article_vectors_are_unit_float16_and_mean_what_they_say():
     assert semantic.from_bytes(b"") is None
 
 
+def test_a_query_is_encoded_on_one_thread_and_articles_on_every_core():
+    import torch
+
+    semantic.encode(["harbour strike", "cocoa farmers"])
+    assert torch.get_num_threads() == semantic.ENCODE_THREADS
+    one = semantic.encode(["harbour strike"])
+    assert torch.get_num_threads() == 1
+    # The same vector either way: threads change the speed, not the meaning.
+    assert np.allclose(one[0], semantic.encode(["harbour strike", "x"])[0], atol=1e-5)
+
+
 def test_only_languages_the_model_reads_get_a_vector():
     def article(article_id: str, lang: str) -> Article:
         return Article(article_id, "Headline", "Some body text.", lang, None, False,
