@@ -10,7 +10,8 @@ positions, so a phrase reads a few arrays instead.
 One file per segment, ``<segment>.phrases``, written after the commit that made the
 segment and renamed into place whole; the index's pruning removes it with its segment.
 Tables are a cache: a segment without one (an older index, a run stopped before writing
-it) or with a damaged one is read through Whoosh's postings as before.
+it) or with a damaged one is read through Whoosh's postings as before, and the next index
+run writes it anew.
 
 Layout: per word, its document numbers (uint32), the start of each one's positions and
 the end of the last (uint32, one more than the documents), and the positions (uint16, or
@@ -146,14 +147,11 @@ class TableCache:
             return None
         with self._lock:
             if path.name not in self._tables:
-                segment = leaf.segment()
                 try:
-                    table = PhraseTable(path, segment.segment_id(), segment.doc_count_all())
-                except ValueError:
-                    table = None  # damaged: Whoosh's postings serve
+                    # None when damaged: Whoosh's postings serve
+                    self._tables[path.name] = open_table(path, leaf)
                 except OSError:
                     return None  # perhaps passing (no descriptors left): try again later
-                self._tables[path.name] = table
             return self._tables[path.name]
 
 
@@ -225,14 +223,30 @@ def _all_positions(
     return np.concatenate(ids), counts, positions
 
 
+def open_table(path: Path, leaf: Any) -> PhraseTable | None:
+    """The segment's table at ``path``; None (logged) when it is not a readable table of
+    this segment: damaged, cut short, another segment's, or of an older layout."""
+    segment = leaf.segment()
+    try:
+        return PhraseTable(path, segment.segment_id(), segment.doc_count_all())
+    except ValueError as error:
+        log.warning("phrase table %s not used (%s); the next index run writes it anew", path, error)
+        return None
+
+
 def write_missing(reader: Any, folder: Path) -> int:
-    """Write the tables the reader's segments (of the index in ``folder``) lack; returns
-    how many were written."""
+    """Write the tables the reader's segments (of the index in ``folder``) lack or have
+    unreadable; returns how many were written."""
     written = 0
     for leaf, _ in reader.leaf_readers():
         path = table_path(folder, leaf)
-        if path is None or path.exists():
+        if path is None:
             continue
+        if path.exists():
+            table = open_table(path, leaf)
+            if table is not None:
+                table.close()
+                continue
         partial_path(path).unlink(missing_ok=True)
         write_table(leaf, path)
         written += 1

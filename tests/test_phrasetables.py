@@ -159,6 +159,34 @@ def test_a_damaged_or_missing_table_is_left_to_whooshs_postings(
     assert phrase_docs() == expected
 
 
+def test_the_next_run_writes_an_unreadable_table_anew(
+    index_dir: Path, searcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(phrasetables, "MIN_POSTINGS", 50)
+    first, second = leaves(searcher)
+    copy = tmp_path / "index"
+    copy.mkdir()
+    for source in index_dir.iterdir():
+        (copy / source.name).write_bytes(source.read_bytes())
+    own = table_path(index_dir, first).read_bytes()
+    target = table_path(copy, first)
+    # Of an older layout: a directory that names no segment.
+    start, length, magic = phrasetables._TRAILER.unpack(own[-phrasetables._TRAILER.size :])
+    directory = json.loads(own[start : start + length])
+    old = json.dumps({"words": directory["words"]}).encode()
+    for unreadable in (
+        own[:start] + old + phrasetables._TRAILER.pack(start, len(old), magic),
+        table_path(index_dir, second).read_bytes(),  # another segment's
+        own[:-5],  # cut short
+    ):
+        target.write_bytes(unreadable)
+        assert TableCache(copy)(first) is None
+        assert phrasetables.write_missing(searcher.reader(), copy) == 1
+        table = TableCache(copy)(first)
+        assert table is not None and table.words == TableCache(index_dir)(first).words
+    assert phrasetables.write_missing(searcher.reader(), copy) == 0  # all readable now
+
+
 def test_a_table_written_after_the_generation_opened_is_found(index_dir: Path, searcher) -> None:
     leaf = leaves(searcher)[0]
     path = table_path(index_dir, leaf)
