@@ -69,8 +69,10 @@ class PhraseTable:
             if magic != MAGIC or start + length != size - _TRAILER.size:
                 raise ValueError("no phrase-table trailer")
             directory = json.loads(self._read(start, length))
+            if "segment" not in directory:
+                raise ValueError("an older layout, naming no segment")
             # Another segment's table (a copied or restored file) must not be read as this one's.
-            if directory.get("segment") != segment or directory.get("documents") != documents:
+            if directory["segment"] != segment or directory.get("documents") != documents:
                 raise ValueError("the table of another segment")
             self.words: dict[str, dict[str, list[int]]] = directory["words"]
         except BaseException:
