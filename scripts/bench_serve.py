@@ -3,12 +3,14 @@
 In one run, on one index and one query log (scripts/bench_search.py's, seeded):
 
 1. the search function alone (ArticleIndex.search in this process, one thread, then two
-   threads), after the whole log has run once: the throughput the server is compared with;
-2. ``newsearch serve --index DIR`` started as its own process on 127.0.0.1 (a free port),
-   sent the whole log once, then C client threads, each with one keep-alive http.client
-   connection, sending /api/search requests from the log in turn for S seconds: errors
-   (non-200, connection failures), p50/p95/p99, requests/s, and the server's peak
-   resident memory (VmHWM).
+   threads; with ``--workers N`` also in N processes at once, as the server will run),
+   after the whole log has run once: the best is what the server is compared with;
+2. ``newsearch serve --index DIR --workers N`` started as its own process on 127.0.0.1 (a
+   free port), sent the whole log once, then C client threads, each with one keep-alive
+   http.client connection, sending /api/search requests from the log in turn for S
+   seconds: errors (non-200, connection failures), p50/p95/p99, requests/s, and the
+   server's memory: peak resident (VmHWM) summed over its processes, and their
+   proportional share (Pss) at the end, which counts pages the processes share once.
 
 Both sides are warmed by the whole log because the load repeats it (a 60 s run sends each
 query about ten times): the query embeddings are cached on both, and the comparison is of
@@ -18,14 +20,17 @@ The clients run in this process, so they take CPU from the two cores too: the se
 is a lower bound on what the server alone could do.
 
     scripts/bench_serve.py --index DIR [--clients 20] [--seconds 60] [--threads 8]
-                           [--queries 500] [--seed 1] [--out bench-results/serve.json]
+                           [--workers 1] [--queries 500] [--seed 1]
+                           [--out bench-results/serve.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -102,8 +107,75 @@ def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: Mod
     return out
 
 
+def _function_process(
+    index_dir: str, requests: list[Any], share: int, shares: int, start: Any, out: Any
+) -> None:
+    """One process of ``bench_processes``: warm up on the whole log, wait for the others,
+    then time its share of the log."""
+    from search.searcher import ArticleIndex
+
+    articles = ArticleIndex(Path(index_dir))
+    for request in requests:
+        articles.search(request)
+    seconds = []
+    start.wait()
+    began = time.perf_counter()
+    for request in requests[share::shares]:
+        t0 = time.perf_counter()
+        articles.search(request)
+        seconds.append(time.perf_counter() - t0)
+    out.put((seconds, began, time.perf_counter()))
+
+
+def bench_processes(index_dir: Path, queries: list[Any], processes: int, bench: ModuleType) -> dict:
+    """The search call alone in ``processes`` processes at once (as many as the server's
+    workers): what the function does with every core, since one process uses one."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process that ran torch
+    start, out = context.Barrier(processes), context.Queue()
+    requests = [query.request() for query in queries]
+    pool = [
+        context.Process(
+            target=_function_process, args=(str(index_dir), requests, i, processes, start, out)
+        )
+        for i in range(processes)
+    ]
+    for process in pool:
+        process.start()
+    parts = [out.get(timeout=3600) for _ in pool]
+    for process in pool:
+        process.join()
+    total = bench.Timings(wall=max(p[2] for p in parts) - min(p[1] for p in parts))
+    for seconds, _, _ in parts:
+        total.seconds.extend(seconds)
+    summary: dict[str, Any] = total.summary()
+    summary["processes"] = processes
+    return summary
+
+
+def server_memory_mb(pid: int) -> dict[str, float | None]:
+    """The server's peak resident memory (VmHWM) summed over its processes, and their
+    proportional share (Pss: a page shared by two processes counts half in each) now."""
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(child) for child in children]
+    peaks = [peak_rss_mb(each) for each in pids]
+    pss = 0.0
+    for each in pids:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{each}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1]) / 1024
+    known = [peak for peak in peaks if peak is not None]
+    return {
+        "peak_rss_mb": round(sum(known), 1) if known else None,
+        "pss_mb": round(pss, 1) if pss else None,
+        "processes": len(pids),
+    }
+
+
 def start_server(
-    index_dir: Path, port: int, threads: int, stderr: IO[bytes]
+    index_dir: Path, port: int, threads: int, stderr: IO[bytes], workers: int = 1
 ) -> subprocess.Popen[bytes]:
     """``newsearch serve`` writing its log to the file ``stderr``. Not to a pipe: nothing
     reads a pipe during the run, and once its 64 KB filled with waitress's "Task queue
@@ -111,7 +183,7 @@ def start_server(
     """
     newsearch = Path(sys.executable).parent / "newsearch"
     command = [str(newsearch), "serve", "--index", str(index_dir), "--port", str(port),
-               "--threads", str(threads)]  # fmt: skip
+               "--threads", str(threads), "--workers", str(workers)]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.perf_counter() + START_TIMEOUT_S
     while time.perf_counter() < deadline:
@@ -204,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0, help="load duration (short: 10)")
     parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (newsearch serve --workers)"
+    )
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON report path")
@@ -219,22 +294,29 @@ def main(argv: list[str] | None = None) -> int:
     alone_1 = bench_function(index_dir, queries, 1, bench)
     log("search function alone, 2 threads ...")
     alone_2 = bench_function(index_dir, queries, 2, bench)
+    alone_n: dict[str, Any] = {}
+    if args.workers > 1:
+        log(f"search function alone, {args.workers} processes ...")
+        alone_n = bench_processes(index_dir, queries, args.workers, bench)
     port = free_port()
     log(f"starting newsearch serve on 127.0.0.1:{port} ...")
     with tempfile.TemporaryFile() as server_log:
-        server = start_server(index_dir, port, args.threads, server_log)
+        server = start_server(index_dir, port, args.threads, server_log, args.workers)
         try:
             idle_rss = peak_rss_mb(server.pid)
             log("sending the log once ...")
             warm_server(port, queries)
             log(f"{args.clients} clients for {args.seconds:g}s ...")
             http_result = bench_http(port, queries, args.clients, args.seconds, bench)
-            http_result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
+            memory = server_memory_mb(server.pid)
+            http_result["server_peak_rss_mb"] = memory["peak_rss_mb"]
+            http_result["server_pss_mb"] = memory["pss_mb"]
+            http_result["server_processes"] = memory["processes"]
             http_result["server_rss_after_start_mb"] = idle_rss
         finally:
             server.terminate()
             server.wait(timeout=30)
-    best_alone = max(alone_1.get("per_s", 0.0), alone_2.get("per_s", 0.0))
+    best_alone = max(s.get("per_s", 0.0) for s in (alone_1, alone_2, alone_n))
     ratio = http_result.get("per_s", 0.0) / best_alone if best_alone else None
     report = {
         "index": str(index_dir),
@@ -245,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": [round(x, 2) for x in load],
         "function_1_thread": alone_1,
         "function_2_threads": alone_2,
+        "function_processes": alone_n or None,
+        "workers": args.workers,
         "http": http_result,
         "served_vs_function": round(ratio, 3) if ratio is not None else None,
     }
@@ -256,9 +340,13 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 85)
     print(row("search function, 1 thread", alone_1))
     print(row("search function, 2 threads", alone_2))
+    if alone_n:
+        print(row(f"search function, {args.workers} processes", alone_n))
     print(row(f"HTTP x{args.clients} clients, {args.seconds:g}s", http_result))
     print(f"served / best function throughput: {report['served_vs_function']}  "
-          f"server peak RSS: {http_result['server_peak_rss_mb']} MB")  # fmt: skip
+          f"server peak RSS: {http_result['server_peak_rss_mb']} MB over "
+          f"{http_result['server_processes']} processes, "
+          f"Pss {http_result['server_pss_mb']} MB")  # fmt: skip
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

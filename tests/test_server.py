@@ -1,0 +1,107 @@
+"""The production server (web/server.py) as users start it: ``newsearch serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from search.indexer import IndexSummary
+
+NEWSEARCH = str(Path(sys.executable).parent / "newsearch")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        assert answer.status == 200
+        return json.loads(answer.read())
+
+
+def wait_until_serving(server: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"newsearch serve exited: {server.communicate()[1][-2000:]}")
+        try:
+            get_json(f"{base}/healthz")
+            return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail("newsearch serve did not answer in time")
+
+
+def test_two_workers_share_the_port_and_stop_together(
+    sample_index: tuple[Path, IndexSummary],
+) -> None:
+    port = free_port()
+    command = [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2", "--threads", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(server, base)
+        workers = children(server.pid)
+        assert len(workers) == 2
+        totals = {get_json(f"{base}/api/search?q=harbour")["total"] for _ in range(10)}
+        assert len(totals) == 1 and totals.pop() > 0
+        # A second server cannot take the port: a clear error, not a traceback.
+        refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert refused.returncode != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
+    assert "in 2 processes" in out
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_a_worker_that_dies_stops_the_server(sample_index: tuple[Path, IndexSummary]) -> None:
+    port = free_port()
+    command = [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
+        first, second = children(server.pid)
+        os.kill(first, signal.SIGKILL)
+        server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    # Killed is not a clean stop: the supervisor says so, and takes the other one down.
+    assert server.returncode != 0
+    assert (
+        not Path(f"/proc/{second}/status").exists()
+        or "zombie" in Path(f"/proc/{second}/status").read_text()
+    )
