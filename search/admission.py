@@ -3,9 +3,10 @@
 Searching is Python work under one interpreter lock, with many short reads that let go of
 it. Several searches at once take turns at the lock after every read, and each turn costs
 more than the read: on the 24k Reuters index, eight threads searching together answered
-110 queries/s and one thread alone 200 (scripts/bench_serve.py). So searches queue for a
-turn, and the server's threads stay free for everything else (static files, health checks,
-sending answers). A search that waits too long for a turn is told the server is busy.
+110 queries/s and one thread alone 200 (scripts/bench_search.py's query log). So
+searches queue for a turn, and the server's threads stay free for everything else
+(static files, health checks, sending answers). A search that waits too long for a turn
+is told the server is busy. More cores are used by more processes (web/server.py).
 """
 
 from __future__ import annotations

@@ -172,14 +172,18 @@ def written_form(reader: IndexReader, term: str, typed: str, lang: str = DEFAULT
 
 
 def corrected_text(
-    reader: IndexReader, vocabulary: Vocabulary, parsed: ParsedQuery, typed: str
+    reader: IndexReader,
+    vocabulary: Vocabulary,
+    parsed: ParsedQuery,
+    typed: str,
+    only_with_unknown: bool = False,
 ) -> tuple[str, bool]:
     """``typed`` with its misspelt words replaced, and whether any was unknown to the
-    index; the text unchanged when there is nothing to correct."""
+    index; the text unchanged when there is nothing to correct, or, with
+    ``only_with_unknown``, when every word is in the index."""
     lang = spelling_language(parsed.languages)
     text = typed.strip()
-    replacements: list[tuple[int, int, str]] = []
-    unknown = False
+    suspects: list[tuple[re.Match[str], str, int]] = []
     # parsed.text has the typed text's positions, with date phrases blanked: they are
     # not words to correct ("in 1987" must not become "in 1986").
     for match in _WORD.finditer(parsed.text):
@@ -187,10 +191,15 @@ def corrected_text(
         if len(forms) != 1 or len(forms[0]) < MIN_STEM_CHARS or forms[0].isdigit():
             continue
         frequency = word_frequency(reader, forms[0])
-        if frequency > max(MIN_TYPO_ARTICLES, reader.doc_count() * TYPO_SHARE):
-            continue
+        if frequency <= max(MIN_TYPO_ARTICLES, reader.doc_count() * TYPO_SHARE):
+            suspects.append((match, forms[0], frequency))
+    if only_with_unknown and all(frequency for _, _, frequency in suspects):
+        return text, False
+    replacements: list[tuple[int, int, str]] = []
+    unknown = False
+    for match, stem, frequency in suspects:
         typed_word = text[match.start() : match.end()]
-        word = closest_word(reader, vocabulary, typed_word, forms[0], frequency, lang)
+        word = closest_word(reader, vocabulary, typed_word, stem, frequency, lang)
         if word is None:
             continue
         unknown = unknown or frequency == 0
@@ -218,7 +227,10 @@ def suggestion(
     """
     if not parsed.plain:
         return None
-    corrected, unknown = corrected_text(reader, vocabulary, parsed, typed)
+    # Corrections of words the index has must find FAR_MORE times the articles: beyond a
+    # tenth of the index no query can, so the search for close words is spared.
+    hopeless = FAR_MORE * max(total, 1) > reader.doc_count()
+    corrected, unknown = corrected_text(reader, vocabulary, parsed, typed, hopeless)
     if corrected == typed.strip():
         return None
     try:

@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 import search.query
+import search.spelling
 from search.cli import main
+from search.config import RANKING
 from search.errors import QueryError
 from search.indexer import index_paths
 from search.searcher import ArticleIndex, SearchRequest
@@ -190,6 +192,36 @@ def test_misspelt_word_gets_a_suggestion(index):
         "query": "Japanese",
         "total": 2,
     }
+
+
+def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(index, monkeypatch):
+    """Known words must find FAR_MORE times the articles once corrected: past a tenth of
+    the index that is impossible, and the closest-word search is not run at all."""
+    searcher = index.searcher()
+    reader, vocabulary = searcher.reader(), index.vocabulary(searcher)
+    looked_for: list[str] = []
+    closest = search.spelling.closest_word
+
+    def counted(*args, **kwargs):
+        looked_for.append(args[2])
+        return closest(*args, **kwargs)
+
+    monkeypatch.setattr(search.spelling, "closest_word", counted)
+
+    def suggest(typed: str, total: int):
+        parsed = search.query.parse_query(typed, RANKING, None, languages=("en",))
+        count = lambda query: len(list(searcher.docs_for_query(query)))  # noqa: E731
+        return search.spelling.suggestion(reader, vocabulary, parsed, typed, total, count)
+
+    tenth = reader.doc_count() // search.spelling.FAR_MORE
+    assert suggest("cocao", 1)["query"] == "cocoa"
+    suggest("cocao", tenth)  # ten times as many is still possible: looked for
+    assert looked_for == ["cocao", "cocao"]
+    assert suggest("cocao", tenth + 1) is None
+    assert looked_for == ["cocao", "cocao"]  # a known word, hopeless: not looked for
+    # An unknown word needs only more articles: looked for, and the known one beside it.
+    assert suggest("goverment cocao", tenth + 1)["query"] == "government cocoa"
+    assert looked_for == ["cocao", "cocao", "goverment", "cocao"]
 
 
 def test_prefix_expanding_to_too_many_words_is_refused(index, monkeypatch):
