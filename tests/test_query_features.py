@@ -224,6 +224,27 @@ def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(inde
     assert looked_for == ["cocao", "cocao", "goverment", "cocao"]
 
 
+def test_written_forms_are_read_once_a_generation(index, monkeypatch):
+    reader = index.searcher().reader()
+    vocabulary = search.spelling.Vocabulary(reader)  # a fresh one: nothing remembered yet
+    read: list[str] = []
+    forms = search.spelling.written_forms
+
+    def counted(reader, term, lang):
+        read.append(term)
+        return forms(reader, term, lang)
+
+    monkeypatch.setattr(search.spelling, "written_forms", counted)
+    first = vocabulary.written_forms(reader, "govern", "en")
+    assert "government" in first and first == forms(reader, "govern", "en")
+    assert vocabulary.written_forms(reader, "govern", "en") == first
+    assert read == ["govern"]
+    monkeypatch.setattr(search.spelling, "WRITTEN_CACHE", 1)
+    vocabulary.written_forms(reader, "cocoa", "en")  # pushes "govern" out
+    vocabulary.written_forms(reader, "govern", "en")
+    assert read == ["govern", "cocoa", "govern"]
+
+
 def test_prefix_expanding_to_too_many_words_is_refused(index, monkeypatch):
     assert ids(index, "harv*") == {"a2023-3", "a2024-4"}
     monkeypatch.setattr(
