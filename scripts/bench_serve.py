@@ -46,6 +46,8 @@ from typing import IO, Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from threadpoolctl import threadpool_limits  # noqa: E402
+
 from scripts._scripts import load_script  # noqa: E402 - after the path set-up
 
 DEFAULT_OUT = REPO / "bench-results" / "serve.json"
@@ -77,6 +79,7 @@ def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: Mod
     """The search call alone: ``threads`` threads share one ArticleIndex, as the app does."""
     from search.searcher import ArticleIndex
 
+    threadpool_limits(limits=1, user_api="blas")  # as the server (search/cli.py serve)
     articles = ArticleIndex(index_dir)
     for query in queries:
         articles.search(query.request())
@@ -114,6 +117,7 @@ def _function_process(
     then time its share of the log."""
     from search.searcher import ArticleIndex
 
+    threadpool_limits(limits=1, user_api="blas")  # as the server (search/cli.py serve)
     articles = ArticleIndex(Path(index_dir))
     for request in requests:
         articles.search(request)
@@ -203,15 +207,27 @@ def start_server(
     raise SystemExit("newsearch serve did not answer /healthz in time")
 
 
-def warm_server(port: int, queries: list[Any]) -> None:
-    """Send the whole log once, in turn, before the clock starts (as the function gets)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        for query in queries:
-            connection.request("GET", "/api/search?" + urllib.parse.urlencode(query.url_params()))
-            connection.getresponse().read()
-    finally:
-        connection.close()
+def warm_server(port: int, queries: list[Any], workers: int) -> None:
+    """Send the whole log before the clock starts, as the function gets it: with several
+    workers, over four connections a worker at once, each with the whole log. A
+    connection stays with the process that accepted it and the kernel picks that
+    process, so every worker seeing the whole log is likely, not certain."""
+    paths = ["/api/search?" + urllib.parse.urlencode(q.url_params()) for q in queries]
+
+    def send_all() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            for path in paths:
+                connection.request("GET", path)
+                connection.getresponse().read()
+        finally:
+            connection.close()
+
+    senders = [threading.Thread(target=send_all) for _ in range(1 if workers == 1 else 4 * workers)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
 
 
 def bench_http(
@@ -304,8 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(index_dir, port, args.threads, server_log, args.workers)
         try:
             idle_rss = peak_rss_mb(server.pid)
-            log("sending the log once ...")
-            warm_server(port, queries)
+            log("sending the log before the clock ...")
+            warm_server(port, queries, args.workers)
             log(f"{args.clients} clients for {args.seconds:g}s ...")
             http_result = bench_http(port, queries, args.clients, args.seconds, bench)
             memory = server_memory_mb(server.pid)

@@ -4,9 +4,11 @@ Searching is Python work under one interpreter lock, with many short reads that 
 it. Several searches at once take turns at the lock after every read, and each turn costs
 more than the read: on the 24k Reuters index, eight threads searching together answered
 110 queries/s and one thread alone 200 (scripts/bench_search.py's query log). So
-searches queue for a turn, and the server's threads stay free for everything else
-(static files, health checks, sending answers). A search that waits too long for a turn
-is told the server is busy. More cores are used by more processes (web/server.py).
+searches queue for a turn, and the server's threads that are not waiting for one answer
+everything else (static files, health checks, sending answers); with more searches
+waiting than threads, those queue too. A search that waits too long for a turn is told
+the server is busy. A CSV export's rows are read after its turn, as they are sent. More
+cores are used by more processes (web/server.py).
 """
 
 from __future__ import annotations

@@ -136,8 +136,8 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int, workers: i
     )
     try:
         status = server.serve(app, host, port, threads, workers)
-    except OSError as error:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    except server.ServerError as error:
+        raise click.ClickException(str(error)) from None
     sys.exit(status)
 
 

@@ -100,10 +100,11 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     import torch
 
     with _ENCODING, torch.inference_mode():
+        loaded = model()  # first: loading sets the threads for batches
         threads = 1 if len(texts) == 1 else ENCODE_THREADS
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
-        vectors = model().encode(
+        vectors = loaded.encode(
             list(texts),
             batch_size=BATCH_SIZE,
             normalize_embeddings=True,

@@ -58,6 +58,7 @@ def test_two_workers_share_the_port_and_stop_together(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -71,13 +72,14 @@ def test_two_workers_share_the_port_and_stop_together(
         assert refused.returncode != 0
         assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr
         assert "Traceback" not in refused.stderr
-        server.send_signal(signal.SIGTERM)
-        out, _ = server.communicate(timeout=30)
+        # Ctrl-C: INT to the whole group, workers included, is one clean stop.
+        os.killpg(server.pid, signal.SIGINT)
+        out, err = server.communicate(timeout=30)
     finally:
         if server.poll() is None:
             server.kill()
-    assert server.returncode == 0
-    assert "in 2 processes" in out
+    assert server.returncode == 0, err[-2000:]
+    assert "in 2 processes" in out and "Traceback" not in err
     for pid in workers:
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 

@@ -14,59 +14,102 @@ import contextlib
 import os
 import signal
 import socket
+import sys
+import traceback
 from types import FrameType
+from typing import NoReturn
 
 from flask import Flask
 from waitress import serve as waitress_serve
 
 IDENT = "newsearch"
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+
+
+class ServerError(Exception):
+    """The server could not start; the message says why."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as error:
+        raise ServerError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def serve(app: Flask, host: str, port: int, threads: int, workers: int = 1) -> int:
     """Serve ``app`` until stopped; returns the exit status. With ``workers`` > 1, that
-    many processes accept connections from one listening socket."""
+    many processes accept connections from one listening socket. Raises ServerError."""
+    listener = listen(host, port)
     if workers == 1:
-        waitress_serve(app, host=host, port=port, threads=threads, ident=IDENT)
+        waitress_serve(app, sockets=[listener], threads=threads, ident=IDENT)
         return 0
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family, backlog=1024)
-    children = []
-    for _ in range(workers):
-        pid = os.fork()
-        if pid == 0:  # the child serves until it is stopped, and never returns here
-            status = 0
-            try:
-                waitress_serve(app, sockets=[listener], threads=threads, ident=IDENT)
-            except BaseException:  # reported by waitress's logger or the traceback below
-                status = 1
-                raise
-            finally:
-                os._exit(status)
-        children.append(pid)
+    # A stop signal waits until every worker exists and the handlers are in place: one
+    # arriving midway would leave workers running with no one to stop them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    children: set[int] = set()
+    for number in range(1, workers + 1):
+        try:
+            pid = os.fork()
+        except OSError as error:
+            for child in children:
+                stop(child)
+                os.waitpid(child, 0)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            raise ServerError(
+                f"could not start worker {number} of {workers}: {error.strerror}"
+            ) from None
+        if pid == 0:
+            run_worker(app, listener, threads)
+        children.add(pid)
     listener.close()
     return supervise(children)
 
 
-def supervise(children: list[int]) -> int:
-    """Wait for the first child to end, stop the others, and return its exit status; a
-    TERM or INT sent to this process is passed on to every child."""
+def run_worker(app: Flask, listener: socket.socket, threads: int) -> NoReturn:
+    """A forked worker: serves until TERM ends it. Ctrl-C reaches it from the terminal
+    and again from the parent as TERM, so INT is ignored here."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    status = 0
+    try:
+        waitress_serve(app, sockets=[listener], threads=threads, ident=IDENT)
+    except BaseException:
+        status = 1
+        traceback.print_exc()
+        sys.stderr.flush()
+    finally:
+        os._exit(status)  # never the parent's clean-up: it is the parent's
 
-    def pass_on(signum: int, _frame: FrameType | None) -> None:
-        for pid in children:
-            stop(pid, signum)
 
-    signal.signal(signal.SIGTERM, pass_on)
-    signal.signal(signal.SIGINT, pass_on)
-    first, status = os.wait()
-    for pid in children:
-        if pid != first:
-            stop(pid, signal.SIGTERM)
-            os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
+def supervise(children: set[int]) -> int:
+    """Wait for the first worker to end, stop the others, and return its exit status; a
+    TERM or INT sent to this process stops every worker."""
+
+    def stop_all(_signum: int, _frame: FrameType | None) -> None:
+        for pid in list(children):
+            stop(pid)
+
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop_all)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    first: int | None = None
+    while children:
+        pid, status = os.wait()
+        if pid not in children:
+            continue  # not a worker
+        children.discard(pid)  # reaped: its number may be reused, never signal it again
+        if first is None:
+            first = status
+            stop_all(signal.SIGTERM, None)
+    assert first is not None
+    code = os.waitstatus_to_exitcode(first)
     # Stopped by our own signal is a clean stop, as for one process.
     return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code
 
 
-def stop(pid: int, signum: int) -> None:
+def stop(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):  # already gone
-        os.kill(pid, signum)
+        os.kill(pid, signal.SIGTERM)
