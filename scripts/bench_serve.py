@@ -75,14 +75,21 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: ModuleType) -> dict:
-    """The search call alone: ``threads`` threads share one ArticleIndex, as the app does."""
+def warmed_index(index_dir: Path, requests: list[Any]) -> Any:
+    """An ArticleIndex that has run the whole log once, with BLAS on one thread as the
+    server has it (search/cli.py serve)."""
     from search.searcher import ArticleIndex
 
-    threadpool_limits(limits=1, user_api="blas")  # as the server (search/cli.py serve)
+    threadpool_limits(limits=1, user_api="blas")
     articles = ArticleIndex(index_dir)
-    for query in queries:
-        articles.search(query.request())
+    for request in requests:
+        articles.search(request)
+    return articles
+
+
+def bench_function(index_dir: Path, queries: list[Any], threads: int, bench: ModuleType) -> dict:
+    """The search call alone: ``threads`` threads share one ArticleIndex, as the app does."""
+    articles = warmed_index(index_dir, [query.request() for query in queries])
     results = [bench.Timings() for _ in range(threads)]
 
     def worker(number: int) -> None:
@@ -115,12 +122,7 @@ def _function_process(
 ) -> None:
     """One process of ``bench_processes``: warm up on the whole log, wait for the others,
     then time its share of the log."""
-    from search.searcher import ArticleIndex
-
-    threadpool_limits(limits=1, user_api="blas")  # as the server (search/cli.py serve)
-    articles = ArticleIndex(Path(index_dir))
-    for request in requests:
-        articles.search(request)
+    articles = warmed_index(Path(index_dir), requests)
     seconds = []
     start.wait()
     began = time.perf_counter()

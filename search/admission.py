@@ -27,7 +27,6 @@ class Turns:
     def __init__(self, concurrent: int, wait_seconds: float) -> None:
         if concurrent < 1:
             raise ValueError("concurrent searches must be at least 1")
-        self.concurrent = concurrent
         self.wait_seconds = wait_seconds
         self._slots = threading.BoundedSemaphore(concurrent)
         self._held = threading.local()

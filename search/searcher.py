@@ -141,15 +141,10 @@ class ArticleIndex:
     renewed when the indexer commits a new generation, without a restart.
     """
 
-    def __init__(
-        self,
-        index_dir: Path,
-        ranking: Ranking = RANKING,
-        concurrent_searches: int = LIMITS.concurrent_searches,
-    ) -> None:
+    def __init__(self, index_dir: Path, ranking: Ranking = RANKING) -> None:
         self.index_dir = Path(index_dir)
         self.ranking = ranking
-        self.turns = Turns(concurrent_searches, LIMITS.queue_seconds)
+        self.turns = Turns(LIMITS.concurrent_searches, LIMITS.queue_seconds)
         self._local = threading.local()
         self._lock = threading.Lock()
         # Tables built once per index generation: name -> (generation, table)

@@ -72,6 +72,7 @@ def test_two_workers_share_the_port_and_stop_together(
         assert refused.returncode != 0
         assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr
         assert "Traceback" not in refused.stderr
+        assert "Serving" not in refused.stdout  # it said nothing it could not do
         # Ctrl-C: INT to the whole group, workers included, is one clean stop.
         os.killpg(server.pid, signal.SIGINT)
         out, err = server.communicate(timeout=30)

@@ -38,10 +38,10 @@ def listen(host: str, port: int) -> socket.socket:
         raise ServerError(f"cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def serve(app: Flask, host: str, port: int, threads: int, workers: int = 1) -> int:
-    """Serve ``app`` until stopped; returns the exit status. With ``workers`` > 1, that
-    many processes accept connections from one listening socket. Raises ServerError."""
-    listener = listen(host, port)
+def serve(app: Flask, listener: socket.socket, threads: int, workers: int = 1) -> int:
+    """Serve ``app`` on ``listener`` (from ``listen``) until stopped; returns the exit
+    status. With ``workers`` > 1, that many processes accept connections from it. Raises
+    ServerError."""
     if workers == 1:
         waitress_serve(app, sockets=[listener], threads=threads, ident=IDENT)
         return 0
