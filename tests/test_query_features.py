@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.index import create_in
 
 import search.query
 import search.spelling
@@ -243,6 +245,32 @@ def test_written_forms_are_read_once_a_generation(index, monkeypatch):
     vocabulary.written_forms(reader, "cocoa", "en")  # pushes "govern" out
     vocabulary.written_forms(reader, "govern", "en")
     assert read == ["govern", "cocoa", "govern"]
+
+
+def test_the_vocabulary_counts_articles_as_whoosh_does_across_segments(tmp_path):
+    schema = Schema(headline=TEXT(), body=TEXT(), id=ID(stored=True, unique=True))
+    whoosh_index = create_in(str(tmp_path), schema)
+    batches = [
+        [("cocoa prices", "cocoa crop and cocoa talks"), ("coffee", "cocoa exporters")],
+        [("cocoa deal", "coffee and tea"), ("tea", "cocoanut harvest")],
+    ]
+    for number, batch in enumerate(batches):  # one segment each
+        with whoosh_index.writer(merge=False) as writer:
+            for doc, (headline, body) in enumerate(batch):
+                writer.add_document(headline=headline, body=body, id=f"{number}-{doc}")
+    with whoosh_index.writer(merge=False) as writer:
+        writer.delete_by_term("id", "1-1")
+    with whoosh_index.reader() as reader:
+        assert len(reader.leaf_readers()) == 2
+        vocabulary = search.spelling.Vocabulary(reader)
+        terms = {t.decode() for name in ("headline", "body") for t in reader.lexicon(name)}
+        for term in terms:
+            expected = sum(reader.doc_frequency(name, term) for name in ("headline", "body"))
+            assert vocabulary.frequency(term) == expected, term
+        assert vocabulary.frequency("cocoa") == 4  # 2 headlines + 2 bodies
+        assert vocabulary.frequency("cacao") == 0
+        assert vocabulary.within("cocoas", 1) == [("cocoa", 4)]
+        assert sorted(vocabulary.within("cocoanuts", 2)) == [("cocoanut", 1)]
 
 
 def test_prefix_expanding_to_too_many_words_is_refused(index, monkeypatch):
