@@ -545,14 +545,23 @@ def postings_positions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``read_positions`` in one segment (``wanted`` are its document numbers), through
     Whoosh's postings."""
-    fmt = leaf.schema[fieldname].format
-    matcher = leaf._terms.matcher(fieldname, text, fmt)
+    return decode_positions(
+        leaf.schema[fieldname].format, postings_values(leaf, fieldname, text, wanted)
+    )
+
+
+def postings_values(leaf: Any, fieldname: str, text: bytes, wanted: np.ndarray) -> list[bytes]:
+    """The term's encoded postings values (positions, characters) in ``wanted`` (the
+    segment's document numbers, ascending, each holding the term), block by block: a
+    block holding none of them is stepped over unread, and a wanted posting is found in
+    its block by binary search, where Whoosh's ``skip_to`` steps one posting at a time."""
+    matcher = leaf._terms.matcher(fieldname, text, leaf.schema[fieldname].format)
     values: list[bytes] = []
     if not isinstance(matcher, W3LeafMatcher):  # inlined postings: one document
         for docnum in wanted.tolist():
             matcher.skip_to(docnum)
             values.append(matcher.value())
-        return decode_positions(fmt, values)
+        return values
     i = 0
     while i < len(wanted):
         if matcher._maxid < wanted[i]:
@@ -566,7 +575,18 @@ def postings_positions(
         i = upto
         if i < len(wanted):
             matcher._next_block()
-    return decode_positions(fmt, values)
+    return values
+
+
+def term_values(reader: Any, fieldname: str, text: bytes, docs: np.ndarray) -> list[bytes]:
+    """``postings_values`` over every segment: ``docs`` are global document numbers."""
+    values: list[bytes] = []
+    for leaf, offset in reader.leaf_readers():
+        start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
+        if start < end:
+            wanted = docs[start:end].astype(np.int64) - offset
+            values += postings_values(leaf, fieldname, text, wanted)
+    return values
 
 
 _PROTO_2 = b"\x80\x02"

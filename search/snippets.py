@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from html import escape
+from typing import Any
 
+import numpy as np
 from whoosh.highlight import (
     Fragment,
     Highlighter,
@@ -17,6 +20,7 @@ from whoosh.searching import Hit
 
 from search.analysis import analysing_as
 from search.config import LIMITS
+from search.postings import term_values
 
 _LINE_BREAKS = re.compile(r"\s*\n\s*")
 
@@ -38,6 +42,30 @@ class MarkFormatter(HtmlFormatter):
         if fragment.endchar < len(fragment.text.rstrip()):
             formatted += "…"
         return formatted
+
+
+class OffsetsHighlighter(Highlighter):
+    """Whoosh's highlighter, reading the top hits' stored character offsets block by
+    block (search.postings.term_values): Whoosh's ``_load_chars`` stepped through each
+    matched word's postings one at a time to reach them."""
+
+    @staticmethod
+    def _load_chars(
+        results: Any, fieldname: str, texts: Iterable[str], to_bytes: Callable[[str], bytes]
+    ) -> None:
+        results._char_cache[fieldname] = cache = {}
+        hits = sorted(docnum for _, docnum in results.top_n)
+        for docnum in hits:
+            cache[docnum] = {}
+        reader = results.searcher.reader()
+        decode = results.searcher.schema[fieldname].format.decoder("characters")
+        for text in texts:
+            term = to_bytes(text)
+            holding = set(results.termdocs[(fieldname, term)])
+            wanted = np.array([docnum for docnum in hits if docnum in holding], dtype=np.int64)
+            values = term_values(reader, fieldname, term, wanted)
+            for docnum, value in zip(wanted.tolist(), values, strict=True):
+                cache[docnum][text] = decode(value)
 
 
 FORMATTER = MarkFormatter()
@@ -66,6 +94,7 @@ def snippet(hit: Hit) -> str:
 
 
 def configure(results: object) -> None:
-    """Give a Whoosh results object this module's fragmenter and formatter."""
-    results.fragmenter = FRAGMENTER  # type: ignore[attr-defined]
-    results.formatter = FORMATTER  # type: ignore[attr-defined]
+    """Give a Whoosh results object this module's highlighter."""
+    results.highlighter = OffsetsHighlighter(  # type: ignore[attr-defined]
+        fragmenter=FRAGMENTER, formatter=FORMATTER
+    )
