@@ -190,6 +190,9 @@ def parse_with(query_parser: QueryParser, text: str, typed: str) -> wq.Query:
         ) from None
 
 
+PARSED_CACHE = 2048  # queries, each a few KB
+
+
 @lru_cache(maxsize=64)
 def parser(ranking: Ranking, any_word: bool) -> QueryParser:
     boosts = {"headline": ranking.headline_boost}
@@ -224,6 +227,17 @@ def parse_query(
     newest: date | None = None,
     *,
     languages: Sequence[str] = (DEFAULT_LANGUAGE,),
+) -> ParsedQuery:
+    """The query for ``text`` (see ``_parse_query``), remembered: the same query comes
+    back for its next page, a facet, the HTML page and its JSON twin, and parsing is a
+    third of a plain search's time. A ParsedQuery is frozen and its Whoosh query only
+    read, so one object serves every caller."""
+    return _parse_query(text, ranking, newest, tuple(languages))
+
+
+@lru_cache(maxsize=PARSED_CACHE)
+def _parse_query(
+    text: str, ranking: Ranking, newest: date | None, languages: tuple[str, ...]
 ) -> ParsedQuery:
     """The query for ``text``; an empty text (or ``*``) matches every article.
 

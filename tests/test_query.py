@@ -225,3 +225,28 @@ def test_newest_date_reads_the_last_day_value():
 def test_operators_in_a_row_are_a_clear_error_not_a_crash(text):
     with pytest.raises(QueryError, match="operators in a row"):
         parse_query(text)
+
+
+def test_a_query_is_parsed_once_for_the_same_words_languages_and_newest_date(monkeypatch):
+    import search.query
+
+    parsed: list[str] = []
+    parse_with = search.query.parse_with
+
+    def counted(query_parser, text, typed):
+        parsed.append(text)
+        return parse_with(query_parser, text, typed)
+
+    monkeypatch.setattr(search.query, "parse_with", counted)
+    text = "harbour cranes idle since last week"
+    first = parse_query(text, newest=date(2024, 5, 31), languages=["en"])
+    assert parse_query(text, newest=date(2024, 5, 31), languages=("en",)) is first
+    assert len(parsed) == 1
+    later = parse_query(text, newest=date(2024, 6, 30), languages=["en"])
+    assert later.date_from != first.date_from and len(parsed) == 2
+    in_french = parse_query(text, newest=date(2024, 5, 31), languages=["fr"])
+    assert in_french.languages == ("fr",) and len(parsed) == 3
+    with pytest.raises(QueryError):
+        parse_query("NOT NOT", languages=["en"])
+    with pytest.raises(QueryError):  # an error is raised again, not remembered as a query
+        parse_query("NOT NOT", languages=["en"])
