@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +44,25 @@ def shared_data(name: str) -> Path:
             pytest.fail(f"{message}; CI must have it")
         pytest.skip(message)
     return path
+
+
+@pytest.fixture()
+def calls_to(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[tuple]]:
+    """``calls_to(module, "name")``: the positional arguments of every later call of
+    ``module.name``, which still does its work."""
+
+    def watch(owner: object, name: str) -> list[tuple]:
+        calls: list[tuple] = []
+        original = getattr(owner, name)
+
+        def counted(*args: object, **kwargs: object) -> object:
+            calls.append(args)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(owner, name, counted)
+        return calls
+
+    return watch
 
 
 @pytest.fixture(scope="session")

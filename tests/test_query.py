@@ -227,17 +227,10 @@ def test_operators_in_a_row_are_a_clear_error_not_a_crash(text):
         parse_query(text)
 
 
-def test_a_query_is_parsed_once_for_the_same_words_languages_and_newest_date(monkeypatch):
+def test_a_query_is_parsed_once_for_the_same_words_languages_and_newest_date(calls_to):
     import search.query
 
-    parsed: list[str] = []
-    parse_with = search.query.parse_with
-
-    def counted(query_parser, text, typed):
-        parsed.append(text)
-        return parse_with(query_parser, text, typed)
-
-    monkeypatch.setattr(search.query, "parse_with", counted)
+    parsed = calls_to(search.query, "parse_with")
     text = "harbour cranes idle since last week"
     first = parse_query(text, newest=date(2024, 5, 31), languages=["en"])
     assert parse_query(text, newest=date(2024, 5, 31), languages=("en",)) is first

@@ -196,19 +196,12 @@ def test_misspelt_word_gets_a_suggestion(index):
     }
 
 
-def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(index, monkeypatch):
+def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(index, calls_to):
     """Known words must find FAR_MORE times the articles once corrected: past a tenth of
     the index that is impossible, and the closest-word search is not run at all."""
     searcher = index.searcher()
     reader, vocabulary = searcher.reader(), index.vocabulary(searcher)
-    looked_for: list[str] = []
-    closest = search.spelling.closest_word
-
-    def counted(*args, **kwargs):
-        looked_for.append(args[2])
-        return closest(*args, **kwargs)
-
-    monkeypatch.setattr(search.spelling, "closest_word", counted)
+    calls = calls_to(search.spelling, "closest_word")
 
     def suggest(typed: str, total: int):
         parsed = search.query.parse_query(typed, RANKING, None, languages=("en",))
@@ -218,33 +211,30 @@ def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(inde
     tenth = reader.doc_count() // search.spelling.FAR_MORE
     assert suggest("cocao", 1)["query"] == "cocoa"
     suggest("cocao", tenth)  # ten times as many is still possible: looked for
-    assert looked_for == ["cocao", "cocao"]
+    assert [call[2] for call in calls] == ["cocao", "cocao"]
     assert suggest("cocao", tenth + 1) is None
-    assert looked_for == ["cocao", "cocao"]  # a known word, hopeless: not looked for
+    assert [call[2] for call in calls] == [
+        "cocao",
+        "cocao",
+    ]  # a known word, hopeless: not looked for
     # An unknown word needs only more articles: looked for, and the known one beside it.
     assert suggest("goverment cocao", tenth + 1)["query"] == "government cocoa"
-    assert looked_for == ["cocao", "cocao", "goverment", "cocao"]
+    assert [call[2] for call in calls] == ["cocao", "cocao", "goverment", "cocao"]
 
 
-def test_written_forms_are_read_once_a_generation(index, monkeypatch):
+def test_written_forms_are_read_once_a_generation(index, monkeypatch, calls_to):
     reader = index.searcher().reader()
     vocabulary = search.spelling.Vocabulary(reader)  # a fresh one: nothing remembered yet
-    read: list[str] = []
     forms = search.spelling.written_forms
-
-    def counted(reader, term, lang):
-        read.append(term)
-        return forms(reader, term, lang)
-
-    monkeypatch.setattr(search.spelling, "written_forms", counted)
+    calls = calls_to(search.spelling, "written_forms")
     first = vocabulary.written_forms(reader, "govern", "en")
     assert "government" in first and first == forms(reader, "govern", "en")
     assert vocabulary.written_forms(reader, "govern", "en") == first
-    assert read == ["govern"]
+    assert [call[1] for call in calls] == ["govern"]
     monkeypatch.setattr(search.spelling, "WRITTEN_CACHE", 1)
     vocabulary.written_forms(reader, "cocoa", "en")  # pushes "govern" out
     vocabulary.written_forms(reader, "govern", "en")
-    assert read == ["govern", "cocoa", "govern"]
+    assert [call[1] for call in calls] == ["govern", "cocoa", "govern"]
 
 
 def test_the_vocabulary_counts_articles_as_whoosh_does_across_segments(tmp_path):
