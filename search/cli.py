@@ -131,13 +131,14 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int, workers: i
     # beside it: half a core at 150 requests/s on the 24k index, for no more answers.
     threadpool_limits(limits=1, user_api="blas")
     try:
-        listener = server.listen(host, port)  # before saying "Serving": the port may be taken
+        # Before saying "Serving": the port may be taken.
+        listeners = server.listen(host, port, workers)
         processes = f" in {workers} processes" if workers > 1 else ""
         click.echo(
             f"Serving {count} articles from {target} at http://{host}:{port}{processes}  "
             "(Ctrl-C stops)"
         )
-        status = server.serve(app, listener, threads, workers)
+        status = server.serve(app, listeners, threads)
     except server.ServerError as error:
         raise click.ClickException(str(error)) from None
     sys.exit(status)

@@ -570,8 +570,10 @@ def postings_values(leaf: Any, fieldname: str, text: bytes, wanted: np.ndarray) 
         matcher._read_data()
         ids = whole_ids(matcher, np.asarray(matcher._data[0], dtype=np.int64))
         upto = int(np.searchsorted(wanted, matcher._maxid, side="right"))
-        slots = np.searchsorted(ids, wanted[i:upto]).tolist()
-        values.extend(map(matcher._data[2].__getitem__, slots))
+        slots = np.searchsorted(ids, wanted[i:upto]).clip(max=len(ids) - 1)
+        if not np.array_equal(ids[slots], wanted[i:upto]):
+            raise ValueError(f"a wanted document lacks {fieldname}:{text!r}")
+        values.extend(map(matcher._data[2].__getitem__, slots.tolist()))
         i = upto
         if i < len(wanted):
             matcher._next_block()

@@ -47,7 +47,8 @@ class MarkFormatter(HtmlFormatter):
 class OffsetsHighlighter(Highlighter):
     """Whoosh's highlighter, reading the top hits' stored character offsets block by
     block (search.postings.term_values): Whoosh's ``_load_chars`` stepped through each
-    matched word's postings one at a time to reach them."""
+    matched word's postings one at a time to reach them. It replaces a private method of
+    Whoosh 2.7.4 (pinned); tests/test_snippets.py compares the two."""
 
     @staticmethod
     def _load_chars(

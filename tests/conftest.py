@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, sync_playwright
 from waitress.server import BaseWSGIServer, create_server
 
 from search.indexer import IndexSummary, index_paths
+from search.query import _parse_query
 from search.searcher import ArticleIndex
 from web import create_app
 
@@ -44,6 +45,13 @@ def shared_data(name: str) -> Path:
             pytest.fail(f"{message}; CI must have it")
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_parse_cache() -> None:
+    """Each test parses its queries anew: a query remembered by an earlier test would
+    hide what a test patched."""
+    _parse_query.cache_clear()
 
 
 @pytest.fixture()

@@ -213,10 +213,8 @@ def test_no_close_words_are_looked_for_when_no_correction_could_find_enough(inde
     suggest("cocao", tenth)  # ten times as many is still possible: looked for
     assert [call[2] for call in calls] == ["cocao", "cocao"]
     assert suggest("cocao", tenth + 1) is None
-    assert [call[2] for call in calls] == [
-        "cocao",
-        "cocao",
-    ]  # a known word, hopeless: not looked for
+    # A known word, and hopeless: not looked for.
+    assert [call[2] for call in calls] == ["cocao", "cocao"]
     # An unknown word needs only more articles: looked for, and the known one beside it.
     assert suggest("goverment cocao", tenth + 1)["query"] == "government cocoa"
     assert [call[2] for call in calls] == ["cocao", "cocao", "goverment", "cocao"]

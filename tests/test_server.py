@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -27,6 +28,22 @@ def free_port() -> int:
 
 def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def connections_held(pid: int, port: int) -> int:
+    """Established connections to ``port`` among the process's open sockets."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = str(fd.readlink())
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, state, inode = int(fields[1].split(":")[1], 16), fields[3], fields[9]
+        held += local_port == port and state == "01" and inode in inodes
+    return held
 
 
 def get_json(url: str) -> dict:
@@ -67,8 +84,20 @@ def test_two_workers_share_the_port_and_stop_together(
         assert len(workers) == 2
         totals = {get_json(f"{base}/api/search?q=harbour")["total"] for _ in range(10)}
         assert len(totals) == 1 and totals.pop() > 0
-        # A second server cannot take the port: a clear error, not a traceback.
-        refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # Kept-alive connections are spread over the workers, not kept by the first.
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+        try:
+            time.sleep(1)
+            held = [connections_held(pid, port) for pid in workers]
+        finally:
+            for client in clients:
+                client.close()
+        assert sum(held) == 40 and min(held) >= 8, held
+        # A second server cannot take the port, even with workers of its own: a clear
+        # error, not a traceback.
+        refused = subprocess.run(
+            [*command, "--workers", "2"], capture_output=True, text=True, timeout=120
+        )
         assert refused.returncode != 0
         assert f"cannot listen on 127.0.0.1:{port}" in refused.stderr
         assert "Traceback" not in refused.stderr
