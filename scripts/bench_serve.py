@@ -151,15 +151,19 @@ def bench_processes(index_dir: Path, queries: list[Any], processes: int, bench: 
     for process in pool:
         process.start()
     parts = []
+    deadline = time.perf_counter() + 3600
     while len(parts) < processes:
         try:
             parts.append(out.get(timeout=5))
         except queue.Empty:
-            dead = [p.exitcode for p in pool if p.exitcode not in (None, 0)]
-            if dead:  # else the run would wait for a share that never comes
+            # A process gone without sending its share (or one taking an hour) would
+            # leave the run waiting for ever.
+            alive = sum(process.is_alive() for process in pool)
+            if len(parts) + alive < processes or time.perf_counter() > deadline:
+                codes = [process.exitcode for process in pool]
                 for process in pool:
                     process.kill()
-                raise SystemExit(f"a search process exited with {dead[0]}") from None
+                raise SystemExit(f"a search process failed (exit codes {codes})") from None
     for process in pool:
         process.join()
     total = bench.Timings(wall=max(p[2] for p in parts) - min(p[1] for p in parts))
