@@ -243,3 +243,5 @@ def test_a_query_is_parsed_once_for_the_same_words_languages_and_newest_date(cal
         with pytest.raises(QueryError, match="operators in a row"):
             parse_query("NOT NOT harbour", languages=["en"])
     assert len(parsed) == 5
+    long_text = "harbour " * (search.query.CACHED_QUERY_CHARS // 8 + 1)
+    assert parse_query(long_text, languages=["en"]) is not parse_query(long_text, languages=["en"])
