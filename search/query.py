@@ -190,8 +190,9 @@ def parse_with(query_parser: QueryParser, text: str, typed: str) -> wq.Query:
         ) from None
 
 
-# At most ~60 MB of parses (most typed queries hold 10-30 KB).
-PARSED_CACHE = 512
+# At most ~120 MB of parses, most typed queries holding 10-30 KB; a cycle through more
+# distinct queries than this would miss every time.
+PARSED_CACHE = 1024
 CACHED_QUERY_CHARS = 200
 
 
