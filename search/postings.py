@@ -518,11 +518,7 @@ def read_positions(
     is stepped over unread, and only the wanted postings' values are decoded, at once.
     """
     parts = []
-    for leaf, offset in reader.leaf_readers():
-        start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
-        if start == end:
-            continue
-        wanted = docs[start:end].astype(np.int64) - offset
+    for leaf, wanted in by_segment(reader, docs):
         table = tables(leaf) if tables is not None else None
         held = table.count(fieldname, text) if table is not None and not table.damaged else 0
         found = None
@@ -583,12 +579,18 @@ def postings_values(leaf: Any, fieldname: str, text: bytes, wanted: np.ndarray) 
 def term_values(reader: Any, fieldname: str, text: bytes, docs: np.ndarray) -> list[bytes]:
     """``postings_values`` over every segment: ``docs`` are global document numbers."""
     values: list[bytes] = []
+    for leaf, wanted in by_segment(reader, docs):
+        values += postings_values(leaf, fieldname, text, wanted)
+    return values
+
+
+def by_segment(reader: Any, docs: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+    """(segment reader, its document numbers) for each segment holding some of ``docs``
+    (global document numbers, ascending)."""
     for leaf, offset in reader.leaf_readers():
         start, end = np.searchsorted(docs, [offset, offset + leaf.doc_count_all()]).tolist()
         if start < end:
-            wanted = docs[start:end].astype(np.int64) - offset
-            values += postings_values(leaf, fieldname, text, wanted)
-    return values
+            yield leaf, docs[start:end].astype(np.int64) - offset
 
 
 _PROTO_2 = b"\x80\x02"

@@ -168,11 +168,9 @@ def closest_word(
     maxdist = 2 if len(stem) >= 5 else 1
     shortlist = []
     for term, count in vocabulary.within(stem, maxdist):
-        if term == stem or count < wanted:
-            continue
-        distance = damerau_levenshtein(stem, term)
-        if distance <= maxdist:
-            shortlist.append((distance, -count, term))
+        # Within maxdist edits already: a swap counts one edit here, two there.
+        if term != stem and count >= wanted:
+            shortlist.append((damerau_levenshtein(stem, term), -count, term))
     lowered = typed.lower()
     best: tuple[tuple[int, int, int, str], str] | None = None
     for distance, negative_count, term in sorted(shortlist)[:MAX_CANDIDATES]:
