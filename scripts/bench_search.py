@@ -6,8 +6,8 @@ Measures, in one run on the same documents:
     as shipped and by words alone (semantic share 0: what the semantic blend costs);
 (b) a plain-Whoosh baseline (StemmingAnalyzer, MultifieldParser AND query, top-10 with
     body highlights), built in the same temporary folder;
-(c) the JSON endpoint /api/search served by waitress in-process on 127.0.0.1 under C
-    concurrent urllib client threads for S seconds.
+(c) the JSON endpoint /api/search served by the production server (`newsearch serve`,
+    one process) on 127.0.0.1 under C concurrent urllib client threads for S seconds.
 
 The query log is built, seeded and deterministic, from the indexed articles themselves.
 
@@ -41,18 +41,16 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from waitress.server import create_server  # noqa: E402 - after the path set-up
 from whoosh import index as whoosh_index  # noqa: E402
 from whoosh.analysis import STOP_WORDS, StemmingAnalyzer  # noqa: E402
 from whoosh.fields import DATETIME, ID, TEXT, Schema  # noqa: E402
 from whoosh.qparser import AndGroup, MultifieldParser  # noqa: E402
 from whoosh.query import And, DateRange  # noqa: E402
 
-from scripts._scripts import load_script  # noqa: E402 - after the path set-up
+from scripts._scripts import free_port, load_script, start_server  # noqa: E402
 from search.config import RANKING, Ranking  # noqa: E402
 from search.indexer import index_paths  # noqa: E402
 from search.searcher import ArticleIndex, SearchRequest  # noqa: E402
-from web import create_app  # noqa: E402
 
 WARMUP = 20
 MAX_HTTP_REQUESTS = 200_000  # a hard bound on the client loop besides the clock
@@ -390,65 +388,57 @@ def bench_baseline(ix: whoosh_index.Index, queries: list[Query]) -> dict[str, An
 def bench_http(
     index_dir: Path, queries: list[Query], clients: int, seconds: float
 ) -> dict[str, Any]:
-    app = create_app({"INDEX_DIR": str(index_dir)})
-    server = create_server(app, host="127.0.0.1", port=0, threads=max(4, clients))
-    port = server.effective_port
-    stopping = threading.Event()
-
-    def serve() -> None:
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        server = start_server(index_dir, port, log, threads=max(4, clients))
         try:
-            server.run()
-        except (OSError, ValueError):  # the loop notices its closed socket when stopped
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}/api/search?"
-    urls = [base + urllib.parse.urlencode(q.url_params()) for q in queries]
-    try:
-        with urllib.request.urlopen(urls[0], timeout=60) as response:  # warm the app
-            response.read()
-        results = [Timings() for _ in range(clients)]
-        deadline = time.perf_counter() + seconds
-        per_client = MAX_HTTP_REQUESTS // max(1, clients)
-
-        def client(number: int) -> None:
-            timing = results[number]
-            position = number * len(urls) // max(1, clients)
-            for _ in range(per_client):
-                if time.perf_counter() >= deadline:
-                    break
-                url = urls[position % len(urls)]
-                position += 1
-                t0 = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(url, timeout=30) as response:
-                        response.read()
-                        ok = response.status == 200
-                except (urllib.error.URLError, OSError):
-                    ok = False
-                timing.seconds.append(time.perf_counter() - t0)
-                if not ok:
-                    timing.errors += 1
-
-        started = time.perf_counter()
-        workers = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=seconds + 120)
-        total = Timings(wall=time.perf_counter() - started)
-        for timing in results:
-            total.seconds.extend(timing.seconds)
-            total.errors += timing.errors
-    finally:
-        stopping.set()
-        server.close()
-        thread.join(timeout=10)
-    out = total.summary()
+            out = load_http(port, queries, clients, seconds)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     out["clients"], out["seconds"], out["port"] = clients, seconds, port
     return out
+
+
+def load_http(port: int, queries: list[Query], clients: int, seconds: float) -> dict[str, Any]:
+    base = f"http://127.0.0.1:{port}/api/search?"
+    urls = [base + urllib.parse.urlencode(q.url_params()) for q in queries]
+    with urllib.request.urlopen(urls[0], timeout=60) as response:  # warm the app
+        response.read()
+    results = [Timings() for _ in range(clients)]
+    deadline = time.perf_counter() + seconds
+    per_client = MAX_HTTP_REQUESTS // max(1, clients)
+
+    def client(number: int) -> None:
+        timing = results[number]
+        position = number * len(urls) // max(1, clients)
+        for _ in range(per_client):
+            if time.perf_counter() >= deadline:
+                break
+            url = urls[position % len(urls)]
+            position += 1
+            t0 = time.perf_counter()
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    response.read()
+                    ok = response.status == 200
+            except (urllib.error.URLError, OSError):
+                ok = False
+            timing.seconds.append(time.perf_counter() - t0)
+            if not ok:
+                timing.errors += 1
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=seconds + 120)
+    total = Timings(wall=time.perf_counter() - started)
+    for timing in results:
+        total.seconds.extend(timing.seconds)
+        total.errors += timing.errors
+    return total.summary()
 
 
 # ---------------------------------------------------------------- output

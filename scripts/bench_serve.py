@@ -1,4 +1,4 @@
-"""Served-load benchmark: `newsearch serve` (waitress) under C concurrent clients for S seconds.
+"""Served-load benchmark: `newsearch serve` (Granian) under C concurrent clients for S seconds.
 
 In one run, on one index and one query log (scripts/bench_search.py's, seeded):
 
@@ -20,7 +20,7 @@ The clients run in this process, so they take CPU from the two cores too (report
 ``client_cpu_share``, in cores): the served figure is a lower bound on what the server
 alone could do.
 
-    scripts/bench_serve.py --index DIR [--clients 20] [--seconds 60] [--threads 8]
+    scripts/bench_serve.py --index DIR [--clients 20] [--seconds 60] [--threads 4]
                            [--workers 1] [--queries 500] [--seed 1]
                            [--out bench-results/serve.json]
 """
@@ -36,7 +36,6 @@ import os
 import queue
 import selectors
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,27 +43,20 @@ import time
 import urllib.parse
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from scripts._scripts import load_script  # noqa: E402 - after the path set-up
+from scripts._scripts import free_port, load_script, start_server  # noqa: E402
 
 DEFAULT_OUT = REPO / "bench-results" / "serve.json"
-START_TIMEOUT_S = 120.0
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -194,35 +186,6 @@ def server_memory_mb(pid: int) -> dict[str, float | None]:
         "pss_mb": round(pss, 1) if pss else None,
         "processes": len(pids),
     }
-
-
-def start_server(
-    index_dir: Path, port: int, threads: int, stderr: IO[bytes], workers: int = 1
-) -> subprocess.Popen[bytes]:
-    """``newsearch serve`` writing its log to the file ``stderr``. Not to a pipe: nothing
-    reads a pipe during the run, and once its 64 KB filled with waitress's "Task queue
-    depth" warnings, the server blocked in the middle of logging and every client timed out.
-    """
-    newsearch = Path(sys.executable).parent / "newsearch"
-    command = [str(newsearch), "serve", "--index", str(index_dir), "--port", str(port),
-               "--threads", str(threads), "--workers", str(workers)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
-    deadline = time.perf_counter() + START_TIMEOUT_S
-    while time.perf_counter() < deadline:
-        if server.poll() is not None:
-            stderr.seek(0)
-            error = stderr.read().decode(errors="replace")[-2000:]
-            raise SystemExit(f"newsearch serve exited with {server.returncode}: {error}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                connection.close()
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("newsearch serve did not answer /healthz in time")
 
 
 def warm_server(port: int, queries: list[Any], workers: int) -> None:
@@ -394,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", required=True, help="the index to serve (e.g. the 24k one)")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0, help="load duration (short: 10)")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads")
+    parser.add_argument("--threads", type=int, default=4, help="server threads per process")
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (newsearch serve --workers)"
     )
@@ -420,7 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log(f"starting newsearch serve on 127.0.0.1:{port} ...")
     with tempfile.TemporaryFile() as server_log:
-        server = start_server(index_dir, port, args.threads, server_log, args.workers)
+        server = start_server(
+            index_dir, port, server_log, threads=args.threads, workers=args.workers
+        )
         try:
             idle_rss = peak_rss_mb(server.pid)
             log("sending the log before the clock ...")

@@ -1,6 +1,6 @@
 """Load test: normal and hostile queries against `newsearch serve`, on loopback only.
 
-Starts the production server (waitress, via the `newsearch serve` command) on a free
+Starts the production server (Granian, via the `newsearch serve` command) on a free
 127.0.0.1 port over an existing index, then runs C client threads for S seconds. Each
 client draws requests, seeded, from a mix of ordinary searches (words taken from the
 index's own headlines, with filters, sorts, pages, article and facet pages) and hostile
@@ -11,7 +11,7 @@ It fails (exit 1) on any 5xx, any connection error, or when afterwards the serve
 not answer one health check per worker thread at once: zero 5xx and every worker still
 answering is the bar. Prints a table and, with --json, writes the figures.
 
-    scripts/load_test.py --index DIR [--clients 20] [--seconds 60] [--threads 8] [--json OUT]
+    scripts/load_test.py --index DIR [--clients 20] [--seconds 60] [--threads 4] [--json OUT]
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ import argparse
 import http.client
 import json
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +33,10 @@ from pathlib import Path
 from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from scripts._scripts import free_port, start_server  # noqa: E402 - after the path set-up
+
 HOSTILE_PATHS = [
     "/api/search?q=AND",
     "/api/search?q=OR%20NOT",
@@ -82,12 +84,6 @@ class Tally:
                 self.server_errors.append(f"{status} {path[:120]}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def get(port: int, path: str, timeout: float = 30.0) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -96,30 +92,6 @@ def get(port: int, path: str, timeout: float = 30.0) -> tuple[int, bytes]:
         return response.status, response.read()
     finally:
         connection.close()
-
-
-def start_server(
-    index_dir: Path, port: int, threads: int, log: IO[bytes]
-) -> subprocess.Popen[bytes]:
-    """`newsearch serve`, its output to ``log`` (a pipe nobody reads could fill and stall it)."""
-    # The console script's own code, run by this interpreter (the venv's `newsearch`).
-    command = [sys.executable, "-c", "from search.cli import main; main()"]
-    command += ["serve", "--index", str(index_dir)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)]
-    server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            log.seek(0)
-            output = log.read().decode(errors="replace")
-            raise SystemExit(f"the server exited at start:\n{output}")
-        try:
-            if get(port, "/healthz", timeout=2)[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not answer /healthz within 60 s")
 
 
 def normal_paths(port: int, rng: random.Random, count: int = 300) -> list[str]:
@@ -194,7 +166,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def load(args: argparse.Namespace, port: int, log: IO[bytes]) -> dict[str, Any]:
-    server = start_server(args.index, port, args.threads, log)
+    server = start_server(args.index, port, log, threads=args.threads, timeout=60)
     try:
         rng = random.Random(args.seed)
         paths = normal_paths(port, rng)
@@ -249,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=Path, required=True, help="an index built by newsearch")
     parser.add_argument("--clients", type=int, default=20, help="concurrent client threads")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the load runs")
-    parser.add_argument("--threads", type=int, default=8, help="the server's worker threads")
+    parser.add_argument("--threads", type=int, default=4, help="server threads per process")
     parser.add_argument("--hostile", type=float, default=0.3, help="share of hostile requests")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from search.config import resolve_index_dir
 from search.errors import NewsearchError
 from search.searcher import SORTS, ArticleIndex, SearchRequest
 
+# A sentence query: it loads the sentence model as well as the tables.
+WARM_UP_QUERY = "what happened to the harbour workers and their union"
 INDEX_OPTION = click.option(
     "--index",
     "index_dir",
@@ -102,7 +105,13 @@ def print_phase(name: str) -> None:
 @INDEX_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per process: one searches at a time, the others answer everything else.",
+)
 @click.option(
     "--workers",
     default=1,
@@ -111,37 +120,37 @@ def print_phase(name: str) -> None:
     help="Server processes, each searching on its own core; each adds to memory.",
 )
 def serve(index_dir: Path | None, host: str, port: int, threads: int, workers: int) -> None:
-    """Serve the search page and JSON API with a production WSGI server (waitress)."""
+    """Serve the search page and JSON API with a production WSGI server (Granian)."""
     from threadpoolctl import threadpool_limits
 
     from web import create_app, server
 
     target = resolve_index_dir(index_dir)
     app = create_app({"INDEX_DIR": str(target)})
+    articles: ArticleIndex = app.extensions["article_index"]
+    # The first sentence query loads the sentence model and the stop-word lists and
+    # builds the app's per-generation tables (several seconds): paid before serving, not
+    # in the first reader's search. Several workers share the pages of one warm-up here;
+    # one worker warms up itself, so that this process, which only watches it, stays small.
+    warm_up = partial(articles.search, SearchRequest(q=WARM_UP_QUERY))
     try:
-        articles: ArticleIndex = app.extensions["article_index"]
         count = articles.count()
-        # The first sentence query loads the sentence model and the stop-word lists and
-        # builds the app's per-generation tables (several seconds): pay that here, not in
-        # the first reader's search (nor once in each worker).
-        articles.search(SearchRequest(q="what happened to the harbour workers and their union"))
+        if workers > 1:
+            warm_up()
     except NewsearchError as error:
         fail(error)
     # One search runs at a time (search/admission.py), so a second BLAS thread only spins
     # beside it: half a core at 150 requests/s on the 24k index, for no more answers.
     threadpool_limits(limits=1, user_api="blas")
     try:
-        # Before saying "Serving": the port may be taken.
-        listeners = server.listen(host, port, workers)
-        processes = f" in {workers} processes" if workers > 1 else ""
-        click.echo(
-            f"Serving {count} articles from {target} at http://{host}:{port}{processes}  "
-            "(Ctrl-C stops)"
-        )
-        status = server.serve(app, listeners, threads)
+        server.check_port(host, port)  # before saying "Serving"
     except server.ServerError as error:
         raise click.ClickException(str(error)) from None
-    sys.exit(status)
+    processes = f" in {workers} processes" if workers > 1 else ""
+    click.echo(
+        f"Serving {count} articles from {target} at http://{host}:{port}{processes}  (Ctrl-C stops)"
+    )
+    server.serve(app, host, port, workers, threads, prepare=None if workers > 1 else warm_up)
 
 
 def parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, sync_playwright
-from waitress.server import BaseWSGIServer, create_server
 
+from scripts._scripts import free_port, start_server
 from search.indexer import IndexSummary, index_paths
 from search.query import _parse_query
 from search.searcher import ArticleIndex
@@ -98,21 +98,17 @@ def client(app: Flask) -> Iterator[FlaskClient]:
 
 
 @contextlib.contextmanager
-def served(app: Flask, threads: int = 4) -> Iterator[str]:
-    """The app under waitress, as in production, on a free loopback port: the base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-    assert isinstance(server, BaseWSGIServer)
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        # Close every socket from inside the event loop, so the loop never polls a closed
-        # one; with its map empty, server.run() returns.
-        server.trigger.pull_trigger(server.task_dispatcher.shutdown)
-        server.trigger.pull_trigger(lambda: server.asyncore.close_all(server._map))
-        thread.join(timeout=10)
-        assert not thread.is_alive(), "waitress did not stop"
+def served(index_dir: Path, threads: int = 4) -> Iterator[str]:
+    """``newsearch serve`` over ``index_dir``, as in production, on a free loopback port:
+    the base URL."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        server = start_server(index_dir, port, log, threads=threads)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

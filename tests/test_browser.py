@@ -1,4 +1,4 @@
-"""End-to-end: the production server (waitress) and a real browser (Debian's chromium).
+"""End-to-end: the production server (`newsearch serve`) and a real browser (Debian's chromium).
 
 The index is the bundled sample corpus (fictional articles). Every page load is
 watched for console errors, uncaught exceptions, dialogs and CSP violations; the
@@ -32,7 +32,6 @@ from playwright.sync_api import (
 
 from search.indexer import IndexSummary
 from tests.conftest import served
-from web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +56,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture(scope="module")
 def live_server(sample_index: tuple[Path, IndexSummary]) -> Iterator[str]:
-    with served(create_app({"INDEX_DIR": str(sample_index[0])})) as url:
+    with served(sample_index[0]) as url:
         yield url
 
 

@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from scripts._scripts import free_port
 from search.indexer import IndexSummary
 
 NEWSEARCH = str(Path(sys.executable).parent / "newsearch")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:

@@ -192,7 +192,7 @@ def test_json_is_served_as_json(hostile_client: FlaskClient) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile_index: Path) -> Iterator[str]:
-    with served(create_app({"INDEX_DIR": str(hostile_index)}), threads=2) as url:
+    with served(hostile_index, threads=2) as url:
         yield url
 
 
