@@ -132,3 +132,35 @@ def test_a_worker_that_dies_stops_the_server(sample_index: tuple[Path, IndexSumm
         not Path(f"/proc/{second}/status").exists()
         or "zombie" in Path(f"/proc/{second}/status").read_text()
     )
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_one_worker_warms_up_itself(sample_index: tuple[Path, IndexSummary]) -> None:
+    """The process that only watches the worker does not also hold the sentence model
+    and the tables: the worker loads them after the fork."""
+    port = free_port()
+    server = subprocess.Popen(
+        [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(server, base)
+        [worker] = children(server.pid)
+        assert get_json(f"{base}/api/search?q=harbour")["total"] > 0
+        watcher, serving = resident_mb(server.pid), resident_mb(worker)
+        assert watcher < serving / 2, (watcher, serving)
+        server.terminate()
+        server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
