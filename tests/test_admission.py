@@ -76,6 +76,34 @@ def test_no_turn_in_time_is_busy_and_a_freed_turn_is_taken() -> None:
         pass
 
 
+def test_a_freed_turn_goes_to_the_search_waiting_longest() -> None:
+    """The thread that frees a turn and asks again at once comes after those waiting."""
+    turns = Turns(1, wait_seconds=5)
+    order: list[str] = []
+    queued = threading.Event()
+
+    def waiter(name: str) -> None:
+        queued.set()
+        with turns.turn():
+            order.append(name)
+
+    with turns.turn():
+        first = threading.Thread(target=waiter, args=("first waiter",))
+        first.start()
+        queued.wait()
+        time.sleep(0.1)  # the first waiter is in the queue
+        queued.clear()
+        second = threading.Thread(target=waiter, args=("second waiter",))
+        second.start()
+        queued.wait()
+        time.sleep(0.1)
+    with turns.turn():  # asked again at once, behind both
+        order.append("again")
+    first.join()
+    second.join()
+    assert order == ["first waiter", "second waiter", "again"]
+
+
 def test_a_failing_search_gives_its_turn_back() -> None:
     turns = Turns(1, wait_seconds=0.05)
     with pytest.raises(RuntimeError), turns.turn():
