@@ -40,7 +40,7 @@ def start_server(
     index_dir: Path,
     port: int,
     log: IO[bytes],
-    threads: int = 8,
+    threads: int = 4,
     workers: int = 1,
     timeout: float = 120.0,
 ) -> subprocess.Popen[bytes]:

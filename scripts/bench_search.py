@@ -390,7 +390,7 @@ def bench_http(
 ) -> dict[str, Any]:
     port = free_port()
     with tempfile.TemporaryFile() as log:
-        server = start_server(index_dir, port, log, threads=max(4, clients))
+        server = start_server(index_dir, port, log)  # as `newsearch serve` runs by default
         try:
             out = load_http(port, queries, clients, seconds)
         finally:

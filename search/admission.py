@@ -68,13 +68,22 @@ class Turns:
             gate = threading.Lock()
             gate.acquire()
             self._waiting.append(gate)
-        if gate.acquire(timeout=self.wait_seconds):
-            return True  # handed over by _give_back
+        try:
+            if gate.acquire(timeout=self.wait_seconds):
+                return True  # handed over by _give_back
+        except BaseException:
+            if not self._leave(gate):
+                self._give_back()  # handed over all the same: pass it on
+            raise
+        return not self._leave(gate)  # or handed over between the timeout and the lock
+
+    def _leave(self, gate: threading.Lock) -> bool:
+        """Takes ``gate`` out of the queue; False if it was handed a turn first."""
         with self._lock:
             if gate in self._waiting:
                 self._waiting.remove(gate)
-                return False
-        return True  # handed over between the timeout and the lock
+                return True
+        return False
 
     def _give_back(self) -> None:
         with self._lock:

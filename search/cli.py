@@ -143,14 +143,22 @@ def serve(index_dir: Path | None, host: str, port: int, threads: int, workers: i
     # beside it: half a core at 150 requests/s on the 24k index, for no more answers.
     threadpool_limits(limits=1, user_api="blas")
     try:
-        server.check_port(host, port)  # before saying "Serving"
+        address = server.bind_address(host, port)  # before saying "Serving"
     except server.ServerError as error:
         raise click.ClickException(str(error)) from None
+
+    def warm_up_worker() -> None:
+        try:
+            warm_up()
+        except NewsearchError as error:  # in the worker: its exit stops the server
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+
     processes = f" in {workers} processes" if workers > 1 else ""
     click.echo(
         f"Serving {count} articles from {target} at http://{host}:{port}{processes}  (Ctrl-C stops)"
     )
-    server.serve(app, host, port, workers, threads, prepare=None if workers > 1 else warm_up)
+    server.serve(app, address, port, workers, threads, None if workers > 1 else warm_up_worker)
 
 
 def parse_day(_ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:

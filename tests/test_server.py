@@ -164,3 +164,36 @@ def test_one_worker_warms_up_itself(sample_index: tuple[Path, IndexSummary]) -> 
         if server.poll() is None:
             server.kill()
     assert server.returncode == 0
+
+
+def test_a_host_name_is_served_and_term_stops_a_worker_warming_up(
+    sample_index: tuple[Path, IndexSummary],
+) -> None:
+    """TERM reaches a worker still loading the model (the server stops, it does not
+    start serving); a host name is resolved, as Granian binds only numeric addresses."""
+    port = free_port()
+    command = [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--host", "localhost"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not children(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, err[-2000:]
+    server = subprocess.Popen(
+        [*command, "--host", "localhost"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
+        server.terminate()
+        server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0
