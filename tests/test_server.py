@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -141,29 +142,39 @@ def resident_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
+@contextlib.contextmanager
+def serving(command: list[str]) -> Iterator[subprocess.Popen[str]]:
+    """``command`` started, and killed on the way out if it is still running."""
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield server
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def stopped(server: subprocess.Popen[str]) -> int:
+    """TERM, and the exit status once it has ended."""
+    server.terminate()
+    _, err = server.communicate(timeout=30)
+    assert "Traceback" not in err, err[-2000:]
+    return server.returncode
+
+
 def test_one_worker_warms_up_itself(sample_index: tuple[Path, IndexSummary]) -> None:
     """The process that only watches the worker does not also hold the sentence model
     and the tables: the worker loads them after the fork."""
     port = free_port()
-    server = subprocess.Popen(
-        [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with serving(
+        [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
+    ) as server:
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(server, base)
         [worker] = children(server.pid)
         assert get_json(f"{base}/api/search?q=harbour")["total"] > 0
-        watcher, serving = resident_mb(server.pid), resident_mb(worker)
-        assert watcher < serving / 2, (watcher, serving)
-        server.terminate()
-        server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
-    assert server.returncode == 0
+        watcher, worker_mb = resident_mb(server.pid), resident_mb(worker)
+        assert watcher < worker_mb / 2, (watcher, worker_mb)
+        assert stopped(server) == 0
 
 
 def test_a_host_name_is_served_and_term_stops_a_worker_warming_up(
@@ -173,27 +184,11 @@ def test_a_host_name_is_served_and_term_stops_a_worker_warming_up(
     start serving); a host name is resolved, as Granian binds only numeric addresses."""
     port = free_port()
     command = [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
-    server = subprocess.Popen(
-        [*command, "--host", "localhost"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+    with serving([*command, "--host", "localhost"]) as server:
         deadline = time.monotonic() + 60
         while not children(server.pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        server.terminate()
-        _, err = server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
-    assert server.returncode == 0, err[-2000:]
-    server = subprocess.Popen(
-        [*command, "--host", "localhost"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+        assert stopped(server) == 0
+    with serving([*command, "--host", "localhost"]) as server:
         wait_until_serving(server, f"http://127.0.0.1:{port}")
-        server.terminate()
-        server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
-    assert server.returncode == 0
+        assert stopped(server) == 0
