@@ -51,6 +51,10 @@ CACHE_POSTINGS = 16_000_000
 # postings at a time, positions and all); a short list is one or two blocks.
 PINNED_POSTINGS = 8_000_000
 PINNED_MIN = 64
+# Whether the index holds a term, remembered for this many terms (then forgotten all at
+# once): a 5-word query asks about some 30 (words by fields and languages), and Whoosh
+# answers each from its on-disk hash table in Python.
+KNOWN_TERMS = 200_000
 # A segment reader's phrase table (search.phrasetables.PhraseTable), or None.
 PhraseTables = Callable[[Any], Any]
 # A phrase table's word is read whole when at least 1/TABLE_SHARE of its documents are
@@ -109,7 +113,19 @@ class Postings:
         self._terms: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._held = 0
         self._pinned: dict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = {}
+        self._known: dict[tuple[str, bytes], bool] = {}
         self._lock = threading.Lock()
+
+    def has(self, reader: Any, fieldname: str, text: bytes) -> bool:
+        """Whether the generation has the term (``(fieldname, text) in reader``)."""
+        key = (fieldname, text)
+        found = self._known.get(key)
+        if found is None:
+            found = key in reader
+            if len(self._known) >= KNOWN_TERMS:
+                self._known.clear()
+            self._known[key] = found
+        return found
 
     def pin_longest(self, reader: Any, fieldnames: Iterable[str]) -> None:
         """Read and hold the longest postings lists of ``fieldnames`` (PINNED_POSTINGS)."""
@@ -436,7 +452,7 @@ def _phrase(query: wq.Phrase, searcher: Searcher, postings: Postings) -> Scored:
         texts = [field.to_bytes(word) for word in query.words]
     except ValueError:
         return EMPTY
-    if not texts or any((fieldname, text) not in reader for text in texts):
+    if not texts or not all(postings.has(reader, fieldname, text) for text in texts):
         return EMPTY
     words = [_term(wq.Term(fieldname, text), searcher, postings) for text in texts]
     found = intersection(words)
@@ -671,7 +687,7 @@ def _term(query: wq.Term, searcher: Searcher, postings: Postings) -> Scored:
         text = field.to_bytes(query.text)
     except ValueError:
         return EMPTY
-    if (fieldname, text) not in reader:
+    if not postings.has(reader, fieldname, text):
         return EMPTY
     docs, freqs = postings.term(reader, fieldname, text)
     weighting = searcher.weighting
@@ -760,7 +776,7 @@ def matched_terms(
             term = (fieldname, searcher.schema[fieldname].to_bytes(text))
         except ValueError:
             continue
-        if term not in reader:
+        if not postings.has(reader, *term):
             continue
         docs, _ = postings.term(reader, *term)
         having = wanted[np.isin(wanted, docs, assume_unique=True)].tolist()

@@ -156,6 +156,18 @@ def test_a_small_cache_evicts_and_still_answers_the_same(searcher, monkeypatch):
     assert len(small._terms) == 1  # only the last term read is kept
 
 
+def test_known_terms_are_the_readers_and_forgotten_past_the_bound(searcher, monkeypatch):
+    reader = searcher.reader()
+    present = [(name, text) for name, text in reader.all_terms() if name == "body"][:5]
+    absent = [("body", b"zzqx-never-written"), ("headline", b"qqzz-nor-this")]
+    monkeypatch.setattr(postings, "KNOWN_TERMS", 3)
+    known = Postings(reader)
+    for _ in range(2):  # the second time from memory, or after forgetting
+        for term in present + absent:
+            assert known.has(reader, *term) is (term in reader), term
+    assert len(known._known) <= 3
+
+
 def test_ranked_breaks_ties_by_docnum_and_keeps_the_best_of_each_story():
     scored = Scored(np.array([1, 2, 3, 4, 5, 6]), np.array([1.0, 3.0, 3.0, 2.0, 5.0, 0.5]))
     assert ranked(scored, 3) == [(5.0, 5), (3.0, 2), (3.0, 3)]
