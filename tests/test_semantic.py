@@ -116,6 +116,18 @@ def test_a_query_is_encoded_on_one_thread_and_articles_on_every_core():
     assert np.allclose(one[0], semantic.encode(["harbour strike", "x"])[0], atol=1e-5)
 
 
+def test_a_query_vector_is_the_float32_models_to_within_bfloat16():
+    text = "what happened to the harbour workers and their union"
+    exact = semantic.encode([text])[0]
+    query = semantic.query_vector(text)
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-6
+    assert float(query @ exact) > 0.999
+    if semantic.native_bfloat16():
+        import torch
+
+        assert next(semantic.query_model().parameters()).dtype == torch.bfloat16
+
+
 def test_only_languages_the_model_reads_get_a_vector():
     def article(article_id: str, lang: str) -> Article:
         return Article(article_id, "Headline", "Some body text.", lang, None, False,
