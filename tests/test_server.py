@@ -192,3 +192,18 @@ def test_a_host_name_is_served_and_term_stops_a_worker_warming_up(
     with serving([*command, "--host", "localhost"]) as server:
         wait_until_serving(server, f"http://127.0.0.1:{port}")
         assert stopped(server) == 0
+
+
+def test_a_worker_ends_when_its_parent_is_killed(sample_index: tuple[Path, IndexSummary]) -> None:
+    port = free_port()
+    with serving(
+        [NEWSEARCH, "serve", "--index", str(sample_index[0]), "--port", str(port)]
+    ) as server:
+        wait_until_serving(server, f"http://127.0.0.1:{port}")
+        [worker] = children(server.pid)
+        server.kill()  # no chance to stop its worker
+        server.communicate(timeout=30)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert not Path(f"/proc/{worker}").exists(), "the worker outlived its parent"

@@ -15,6 +15,8 @@ worker warms up itself, and the process that watches it stays small.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import socket
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from granian.server import Server
 IDENT = "newsearch"
 # A worker not gone this long after TERM is killed.
 STOP_SECONDS = 30
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ServerError(Exception):
@@ -71,10 +74,14 @@ def serve(
         workers_kill_timeout=STOP_SECONDS,
     )
 
+    parent = os.getpid()
+
     def prepared_app() -> Flask:  # called in a worker: the app built here, not an import path
         # Until Granian sets the worker's handlers (after this returns), the parent's
         # copies would only set a flag here, and a TERM during the warm-up would be lost.
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # A worker whose parent is killed outright (OOM, kill -9) would serve on alone.
+        end_with_parent(parent)
         # INT from a terminal reaches the whole group; the parent then stops the workers
         # with TERM. A worker stopping on its own first would be counted as a crash.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -83,3 +90,12 @@ def serve(
         return app
 
     server.serve(target_loader=prepared_app, wrap_loader=False)
+
+
+def end_with_parent(parent: int) -> None:
+    """TERM this process when ``parent`` ends (Linux's parent-death signal)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
