@@ -80,28 +80,27 @@ def test_a_freed_turn_goes_to_the_search_waiting_longest() -> None:
     """The thread that frees a turn and asks again at once comes after those waiting."""
     turns = Turns(1, wait_seconds=5)
     order: list[str] = []
-    queued = threading.Event()
 
     def waiter(name: str) -> None:
-        queued.set()
         with turns.turn():
             order.append(name)
 
+    def queued(count: int) -> None:  # wait until ``count`` searches wait for a turn
+        deadline = time.monotonic() + 5
+        while len(turns._waiting) < count and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert len(turns._waiting) == count
+
+    waiters = [threading.Thread(target=waiter, args=(name,)) for name in ("first", "second")]
     with turns.turn():
-        first = threading.Thread(target=waiter, args=("first waiter",))
-        first.start()
-        queued.wait()
-        time.sleep(0.1)  # the first waiter is in the queue
-        queued.clear()
-        second = threading.Thread(target=waiter, args=("second waiter",))
-        second.start()
-        queued.wait()
-        time.sleep(0.1)
+        for number, thread in enumerate(waiters, start=1):
+            thread.start()
+            queued(number)
     with turns.turn():  # asked again at once, behind both
         order.append("again")
-    first.join()
-    second.join()
-    assert order == ["first waiter", "second waiter", "again"]
+    for thread in waiters:
+        thread.join()
+    assert order == ["first", "second", "again"]
 
 
 def test_a_failing_search_gives_its_turn_back() -> None:

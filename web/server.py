@@ -26,7 +26,8 @@ from granian.constants import Interfaces
 from granian.log import LogLevels
 from granian.server import Server
 
-IDENT = "newsearch"
+# What Granian calls the app (its "target"): a label here, as the loader gives the app.
+TARGET = "newsearch"
 # A worker not gone this long after TERM is killed.
 STOP_SECONDS = 30
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -62,7 +63,7 @@ def serve(
     Workers are forked from this process and each calls ``prepare`` before it serves; if
     one dies the others are stopped and the process exits with status 1."""
     server = Server(
-        IDENT,
+        TARGET,
         address=address,
         port=port,
         interface=Interfaces.WSGI,
